@@ -1,0 +1,82 @@
+package client
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// DefaultTimeout bounds one request and its answer.
+const DefaultTimeout = 5 * time.Second
+
+// SocketPath returns where the agent listens: $KEYFOB_SOCKET, else
+// $XDG_RUNTIME_DIR/keyfob/agent.sock, else a per-uid directory in the
+// system temporary directory (which the agent checks before using).
+func SocketPath() string {
+	if p := os.Getenv("KEYFOB_SOCKET"); p != "" {
+		return p
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "keyfob", "agent.sock")
+	}
+	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
+}
+
+// Conn is a connection to the agent. It may carry several requests, one
+// after another; it is not safe for concurrent use.
+type Conn struct {
+	c       net.Conn
+	r       *bufio.Reader
+	Timeout time.Duration
+}
+
+// Dial connects to the agent's socket at path.
+func Dial(path string) (*Conn, error) {
+	c, err := net.DialTimeout("unix", path, DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{c: c, r: bufio.NewReaderSize(c, 4096), Timeout: DefaultTimeout}, nil
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.Close() }
+
+// Do sends req and waits for the answer. An answer that carries an error code
+// is returned as an *Error, together with the response.
+func (c *Conn) Do(req *Request) (*Response, error) {
+	req.V = Version
+	b, err := EncodeRequest(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s request: %w", req.Op, err)
+	}
+	if c.Timeout > 0 {
+		_ = c.c.SetDeadline(time.Now().Add(c.Timeout))
+	}
+	if _, err := c.c.Write(b); err != nil {
+		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
+	}
+	line, err := ReadLine(c.r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s answer: %w", req.Op, err)
+	}
+	resp, err := DecodeResponse(line)
+	if err != nil {
+		return nil, fmt.Errorf("read %s answer: %w", req.Op, err)
+	}
+	return resp, resp.Err()
+}
+
+// Call dials the agent at path, sends one request and closes the connection.
+func Call(path string, req *Request) (*Response, error) {
+	c, err := Dial(path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Do(req)
+}

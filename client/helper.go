@@ -1,0 +1,101 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Output rules for the helper: git reads stdout, so stdout carries only
+// credential attributes. Everything meant for the user goes to stderr as one
+// line, "keyfob: error: …", "keyfob: warning: …" or "keyfob: hint: …".
+
+// GitHelper runs git-credential-keyfob: args are the arguments after the
+// program name. It returns the exit status.
+func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: git-credential-keyfob get|store|erase")
+		return 2
+	}
+	op := args[0]
+	switch op {
+	case "get", "store", "erase":
+	case "capability":
+		// keyfob supports none of the optional credential capabilities
+		// (authtype, state), so it announces the protocol version only.
+		fmt.Fprintln(stdout, "version 0")
+		return 0
+	default:
+		// git-credential(1): helpers ignore operations they do not know.
+		return 0
+	}
+	attrs, err := ParseGit(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "keyfob: error: %v\n", err)
+		return 1
+	}
+	if attrs.Protocol == "" || attrs.Host == "" {
+		if op == "get" {
+			fmt.Fprintln(stderr, "keyfob: error: git sent no protocol or host")
+			return 1
+		}
+		return 0
+	}
+	cred := &Credential{Protocol: attrs.Protocol, Host: attrs.Host, Path: attrs.Path, Username: attrs.Username}
+	if op != "get" && !attrs.Password.IsZero() {
+		cred.PasswordFP = attrs.Password.Fingerprint()
+	}
+	path := SocketPath()
+	resp, err := Call(path, &Request{Op: op, Cred: cred})
+	if resp != nil {
+		for _, w := range resp.Warnings {
+			fmt.Fprintf(stderr, "keyfob: warning: %s\n", w)
+		}
+	}
+	if err != nil {
+		reportHelperError(stderr, path, err)
+		return 0
+	}
+	if op != "get" || resp.Secret.IsZero() {
+		return 0
+	}
+	if err := WriteGit(stdout, GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}); err != nil {
+		fmt.Fprintf(stderr, "keyfob: error: write credential: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// reportHelperError says on stderr why no credential came, in one line plus
+// a hint. git then asks its next helper or prompts.
+func reportHelperError(stderr io.Writer, path string, err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Code == CodeLocked:
+		fmt.Fprintln(stderr, "keyfob is locked: run keyfob unlock")
+	case errors.As(err, &e) && e.Code == CodeNotFound:
+		// No token for this remote: git moves on quietly unless the agent
+		// says why (an ambiguous match, for example).
+		if e.Message != "" && e.Message != "no token for this remote" {
+			fmt.Fprintf(stderr, "keyfob: %s\n", e.Message)
+		}
+		if e.Hint != "" {
+			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+		}
+	case errors.As(err, &e):
+		fmt.Fprintf(stderr, "keyfob: error: %s\n", e.Message)
+		if e.Hint != "" {
+			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+		}
+	case isNotRunning(err):
+		fmt.Fprintf(stderr, "keyfob: agent not running at %s; start it with: keyfob serve (or systemctl --user start keyfob.socket)\n", path)
+	default:
+		fmt.Fprintf(stderr, "keyfob: error: %s\n", strings.TrimSpace(err.Error()))
+	}
+}
+
+func isNotRunning(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, errConnRefused)
+}

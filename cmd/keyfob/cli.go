@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/keyfob/keyfob/client"
+)
+
+func call(req *client.Request) (*client.Response, error) {
+	path := client.SocketPath()
+	resp, err := client.Call(path, req)
+	if err != nil && resp == nil && !client.IsCode(err, "") {
+		var ae *client.Error
+		if !errors.As(err, &ae) {
+			return nil, hinted{fmt.Errorf("agent not reachable at %s: %w", path, err),
+				"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}
+		}
+	}
+	return resp, err
+}
+
+// readSecret reads a secret from the terminal without echo, or from stdin
+// when stdin is not a terminal. Secrets never come from argv.
+func readSecret(e *env, prompt string) (client.Secret, error) {
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return client.Secret{}, fmt.Errorf("read from terminal: %w", err)
+		}
+		defer clear(b)
+		return client.NewSecret(strings.TrimSpace(string(b))), nil
+	}
+	r := bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage/2))
+	line, err := r.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return client.Secret{}, fmt.Errorf("read stdin: %w", err)
+	}
+	return client.NewSecret(strings.TrimRight(line, "\r\n")), nil
+}
+
+func cmdUnlock(e *env, args []string) error {
+	fs := newFlags("unlock", e)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := call(&client.Request{Op: client.OpStatus})
+	if err != nil {
+		return err
+	}
+	req := &client.Request{Op: client.OpUnlock}
+	if st.Status.NeedsPass {
+		p, err := readSecret(e, "keyfob passphrase: ")
+		if err != nil {
+			return err
+		}
+		if p.IsZero() {
+			return errors.New("empty passphrase")
+		}
+		req.Secret = p
+	}
+	resp, err := call(req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "unlocked: %d tokens (%s backend)\n", resp.Status.Tokens, resp.Status.Backend)
+	return nil
+}
+
+func cmdLock(e *env, args []string) error {
+	if _, err := parseFlags(newFlags("lock", e), args); err != nil {
+		return err
+	}
+	_, err := call(&client.Request{Op: client.OpLock})
+	if err == nil {
+		fmt.Fprintln(e.stdout, "locked: every secret dropped from memory")
+	}
+	return err
+}
+
+type hostList []string
+
+func (h *hostList) String() string     { return strings.Join(*h, ",") }
+func (h *hostList) Set(v string) error { *h = append(*h, v); return nil }
+
+func parseExpires(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, time.DateOnly, "2006-01-02 15:04:05 MST"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := parseDuration(s); err == nil {
+		return time.Now().Add(d).UTC().Truncate(time.Second), nil
+	}
+	return time.Time{}, usageError{fmt.Sprintf("--expires %q: want a date (2026-12-31), RFC 3339, or a duration (90d)", s)}
+}
+
+// parseDuration accepts Go durations and whole days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var d int
+		if _, err := fmt.Sscanf(n, "%d", &d); err == nil && d > 0 && fmt.Sprint(d) == n {
+			return time.Duration(d) * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+func cmdAdd(e *env, args []string) error {
+	fs := newFlags("add", e)
+	var hosts hostList
+	fs.Var(&hosts, "host", "host[:port] the token may go to (repeatable)")
+	user := fs.String("username", "", "username git sends with the token (default x-access-token)")
+	expires := fs.String("expires", "", "expiry: a date, RFC 3339 time, or duration")
+	every := fs.String("rotate-every", "", "rotation period (default 30d)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"add takes exactly one NAME; the secret comes from the prompt or stdin, never from arguments"}
+	}
+	meta := &client.TokenMeta{Hosts: hosts, Username: *user}
+	if meta.Expires, err = parseExpires(*expires); err != nil {
+		return err
+	}
+	if *every != "" {
+		d, err := parseDuration(*every)
+		if err != nil || d <= 0 {
+			return usageError{fmt.Sprintf("--rotate-every %q: want a duration such as 30d or 720h", *every)}
+		}
+		meta.RotateEvery = int64(d / time.Second)
+	}
+	if len(hosts) == 0 {
+		return usageError{"add needs at least one --host"}
+	}
+	secret, err := readSecret(e, "token for "+pos[0]+": ")
+	if err != nil {
+		return err
+	}
+	resp, err := call(&client.Request{Op: client.OpAdd, Name: pos[0], Meta: meta, Secret: secret})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added %s (%s) for %s\n", pos[0], resp.Tokens[0].Masked, strings.Join(hosts, ", "))
+	return nil
+}
+
+func cmdRotate(e *env, args []string) error {
+	fs := newFlags("rotate", e)
+	expires := fs.String("expires", "", "expiry of the new token")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"rotate takes exactly one NAME"}
+	}
+	meta := &client.TokenMeta{}
+	if meta.Expires, err = parseExpires(*expires); err != nil {
+		return err
+	}
+	secret, err := readSecret(e, "new token for "+pos[0]+": ")
+	if err != nil {
+		return err
+	}
+	resp, err := call(&client.Request{Op: client.OpRotate, Name: pos[0], Meta: meta, Secret: secret})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rotated %s (now %s)\n", pos[0], resp.Tokens[0].Masked)
+	return nil
+}
+
+func cmdRemove(e *env, args []string) error {
+	pos, err := parseFlags(newFlags("remove", e), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"remove takes exactly one NAME"}
+	}
+	if _, err := call(&client.Request{Op: client.OpRemove, Name: pos[0]}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed %s\n", pos[0])
+	return nil
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+func printTokens(w io.Writer, toks []client.TokenInfo) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTOKEN\tHOSTS\tUSERNAME\tSTATE\tAGE\tEXPIRES\tLAST USED")
+	for _, t := range toks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ","), t.Username,
+			t.State, strings.TrimSuffix(ago(t.Created), " ago"), date(t.Expires), ago(t.LastUsed))
+	}
+	tw.Flush()
+}
+
+func cmdList(e *env, args []string) error {
+	if _, err := parseFlags(newFlags("list", e), args); err != nil {
+		return err
+	}
+	resp, err := call(&client.Request{Op: client.OpList})
+	if err != nil {
+		return err
+	}
+	if len(resp.Tokens) == 0 {
+		fmt.Fprintln(e.stdout, "no tokens: add one with keyfob add NAME --host github.com")
+		return nil
+	}
+	printTokens(e.stdout, resp.Tokens)
+	return nil
+}
+
+func cmdStatus(e *env, args []string) error {
+	fs := newFlags("status", e)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := call(&client.Request{Op: client.OpStatus})
+	if err != nil {
+		return err
+	}
+	var toks []client.TokenInfo
+	if !st.Status.Locked {
+		l, err := call(&client.Request{Op: client.OpList})
+		if err != nil {
+			return err
+		}
+		toks = l.Tokens
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Agent  *client.Status     `json:"agent"`
+			Tokens []client.TokenInfo `json:"tokens"`
+		}{st.Status, toks})
+	}
+	s := st.Status
+	state := "unlocked"
+	if s.Locked {
+		state = "locked (" + s.LockError + "): run keyfob unlock"
+	}
+	fmt.Fprintf(e.stdout, "agent:   pid %d, %s backend, %s\n", s.PID, s.Backend, state)
+	fmt.Fprintf(e.stdout, "socket:  %s\n", s.Socket)
+	fmt.Fprintf(e.stdout, "audit:   %s\n", s.AuditLog)
+	if s.Config != "" {
+		fmt.Fprintf(e.stdout, "config:  %s\n", s.Config)
+	}
+	if s.ConfigErr != "" {
+		fmt.Fprintf(e.stdout, "config error (previous config kept): %s\n", s.ConfigErr)
+	}
+	if s.Locked {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "tokens:  %d\n\n", len(toks))
+	if len(toks) > 0 {
+		printTokens(e.stdout, toks)
+	}
+	for _, t := range toks {
+		if t.State != "ok" {
+			fmt.Fprintf(e.stdout, "%s: %s: %s\n", t.Name, t.State, t.Reason)
+		}
+	}
+	return nil
+}
+
+func cmdWhich(e *env, args []string) error {
+	pos, err := parseFlags(newFlags("which", e), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"which takes exactly one URL"}
+	}
+	cred, err := client.ParseRemote(pos[0])
+	if err != nil {
+		return err
+	}
+	resp, err := call(&client.Request{Op: client.OpWhich, Cred: &cred})
+	if err != nil {
+		return err
+	}
+	if resp.Token == "" {
+		fmt.Fprintf(e.stdout, "no token: %s\n", resp.Reason)
+	} else {
+		fmt.Fprintf(e.stdout, "%s (%s)\n", resp.Token, resp.Reason)
+	}
+	for _, c := range resp.Candidates {
+		if !c.Chosen {
+			fmt.Fprintf(e.stdout, "  not %s: %s\n", c.Token, c.Reason)
+		}
+	}
+	return nil
+}
+
+// tokenRequest turns URL|NAME into a request: anything with "/" or "://"
+// is a URL, anything else a token name.
+func tokenRequest(arg string) (*client.Request, error) {
+	if strings.Contains(arg, "/") || strings.Contains(arg, "://") {
+		cred, err := client.ParseRemote(arg)
+		if err != nil {
+			return nil, err
+		}
+		return &client.Request{Op: client.OpToken, Cred: &cred}, nil
+	}
+	return &client.Request{Op: client.OpToken, Name: arg}, nil
+}
+
+func cmdToken(e *env, args []string) error {
+	pos, err := parseFlags(newFlags("token", e), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"token takes exactly one URL or NAME"}
+	}
+	req, err := tokenRequest(pos[0])
+	if err != nil {
+		return err
+	}
+	resp, err := call(req)
+	if err != nil {
+		return err
+	}
+	for _, w := range resp.Warnings {
+		fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
+	}
+	fmt.Fprintln(e.stdout, resp.Secret.Reveal())
+	return nil
+}
+
+func cmdVersion(e *env, args []string) error {
+	fmt.Fprintf(e.stdout, "keyfob %s (protocol %d)\n", version, client.Version)
+	return nil
+}
+
+var version = "dev"

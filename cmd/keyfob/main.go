@@ -1,0 +1,155 @@
+// Command keyfob is the agent (keyfob serve) and its management CLI.
+//
+// Output rules: results go to stdout; everything for the user goes to stderr
+// as "keyfob: error: …" and, when there is a fix, "keyfob: hint: …". Errors
+// exit 1, usage errors 2. No secret is ever printed, except by keyfob token,
+// whose whole job is to print one.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/keyfob/keyfob/client"
+)
+
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	run   func(e *env, args []string) error
+	usage string
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"serve":   {cmdServe, "serve [--backend B] [--log-level L]   run the agent in the foreground"},
+		"unlock":  {cmdUnlock, "unlock                                unlock the keychain"},
+		"lock":    {cmdLock, "lock                                  drop every secret from memory"},
+		"add":     {cmdAdd, "add NAME --host H [--host H]... [--username U] [--expires T] [--rotate-every D]"},
+		"rotate":  {cmdRotate, "rotate NAME [--expires T]             replace a token's secret"},
+		"remove":  {cmdRemove, "remove NAME                           delete a token"},
+		"list":    {cmdList, "list                                  masked inventory"},
+		"status":  {cmdStatus, "status [--json]                       agent and token states"},
+		"which":   {cmdWhich, "which URL                             which token a URL gets, and why"},
+		"token":   {cmdToken, "token URL|NAME                        print one token"},
+		"audit":   {cmdAudit, "audit [--since D] [--token NAME]      read the audit log"},
+		"version": {cmdVersion, "version                               print the version"},
+	}
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// hinted is an error with a fix.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h hinted) Error() string { return h.err.Error() }
+func (h hinted) Unwrap() error { return h.err }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: keyfob COMMAND [ARGS]")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  keyfob %s\n", commands[n].usage)
+	}
+}
+
+func run() int {
+	return runWith(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+}
+
+func runWith(e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "keyfob: error: unknown command %q\n", args[0])
+		usage(e.stderr)
+		return 2
+	}
+	err := c.run(e, args[1:])
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(e.stderr, "keyfob: error: %s\nusage: keyfob %s\n", ue.msg, c.usage)
+		return 2
+	}
+	var ex exitError
+	if errors.As(err, &ex) {
+		return int(ex)
+	}
+	fmt.Fprintf(e.stderr, "keyfob: error: %v\n", err)
+	var h hinted
+	var ae *client.Error
+	switch {
+	case errors.As(err, &h) && h.hint != "":
+		fmt.Fprintf(e.stderr, "keyfob: hint: %s\n", h.hint)
+	case errors.As(err, &ae) && ae.Hint != "":
+		fmt.Fprintf(e.stderr, "keyfob: hint: %s\n", ae.Hint)
+	}
+	return 1
+}
+
+// exitError passes a child's exit status through (keyfob exec).
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func main() { os.Exit(run()) }
+
+func newFlags(name string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet("keyfob "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// (keyfob add NAME --host H).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

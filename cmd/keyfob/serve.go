@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/agent"
+	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/harden"
+	"github.com/keyfob/keyfob/daemon/listen"
+	"github.com/keyfob/keyfob/daemon/server"
+	"github.com/keyfob/keyfob/daemon/store"
+)
+
+func cmdServe(e *env, args []string) error {
+	fs := newFlags("serve", e)
+	backend := fs.String("backend", os.Getenv("KEYFOB_BACKEND"), "keychain backend: "+fmt.Sprint(store.Backends))
+	level := fs.String("log-level", envOr("KEYFOB_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *backend == "" {
+		*backend = store.DefaultBackend()
+	}
+	var lvl zapcore.Level
+	if err := lvl.Set(*level); err != nil {
+		return usageError{"--log-level: " + err.Error()}
+	}
+	log := newLogger(e, lvl)
+	defer log.Sync()
+	undo := zap.RedirectStdLog(log.Named("keyring"))
+	defer undo()
+
+	if err := harden.Apply(); err != nil {
+		log.Warn("hardening", zap.Error(err))
+	}
+
+	socket := client.SocketPath()
+	l, err := listen.Activated("agent")
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		l, err = listen.Unix(socket, listen.Options{})
+		if errors.Is(err, listen.ErrRunning) {
+			return hinted{err, "keyfob status talks to it; stop it first to start another"}
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		socket = l.Addr().String()
+	}
+
+	alog, err := audit.Open(client.AuditPath())
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer alog.Close()
+
+	pass := client.NewSecret(os.Getenv("KEYFOB_FILE_PASSPHRASE"))
+	os.Unsetenv("KEYFOB_FILE_PASSPHRASE")
+	a := agent.New(agent.Config{
+		Backend:    *backend,
+		Dir:        filepath.Join(client.StateDir(), "keyring"),
+		PassDir:    os.Getenv("PASSWORD_STORE_DIR"),
+		Passphrase: pass,
+		Audit:      alog,
+		Log:        log,
+		Socket:     socket,
+	})
+	if err := a.Start(); err != nil {
+		log.Warn("agent starts locked", zap.Error(err))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	srv := &server.Server{Handler: a, Log: log}
+	log.Info("serving", zap.String("socket", socket), zap.String("backend", *backend), zap.String("state", a.Summary()))
+	err = srv.Serve(ctx, l)
+	a.Lock()
+	log.Info("stopped")
+	return err
+}
+
+func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
+	cfg := zap.NewProductionEncoderConfig()
+	cfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(cfg), zapcore.AddSync(e.stderr), lvl)
+	return zap.New(core)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

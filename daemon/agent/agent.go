@@ -1,0 +1,564 @@
+// Package agent holds the unlocked tokens in memory and answers requests:
+// it is the state and the dispatch behind the socket. Every decision it
+// makes is audited before its answer leaves.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/peercred"
+	"github.com/keyfob/keyfob/daemon/policy"
+	"github.com/keyfob/keyfob/daemon/store"
+)
+
+// DefaultUsername is what git gets as the username of a token added without
+// one; GitHub accepts any username with a token.
+const DefaultUsername = "x-access-token"
+
+// Config configures an Agent.
+type Config struct {
+	Backend string
+	// Dir holds the file backend's items.
+	Dir string
+	// PassDir is the pass backend's store, "" for pass's default.
+	PassDir string
+	// Passphrase unlocks the file backend at start (KEYFOB_FILE_PASSPHRASE).
+	Passphrase client.Secret
+	Audit      *audit.Log
+	Log        *zap.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Socket and ConfigPath are reported by status.
+	Socket     string
+	ConfigPath string
+	// Routes send repositories to tokens.
+	Routes []policy.Route
+	// RotateEvery is the default rotation period.
+	RotateEvery time.Duration
+	// WarnWithin is the expiry warning window.
+	WarnWithin time.Duration
+}
+
+type entry struct {
+	tok      store.Token
+	lastUsed atomic.Int64 // Unix nanoseconds
+	lastWarn atomic.Int64
+	suspect  atomic.Bool
+}
+
+// Agent is the in-memory state of an unlocked (or locked) keychain.
+type Agent struct {
+	cfg Config
+	log *zap.Logger
+
+	mu        sync.RWMutex
+	st        *store.Store
+	tokens    map[string]*entry
+	lockErr   string
+	routes    []policy.Route
+	configErr string
+}
+
+// New returns a locked agent. Call Unlock (or Start) to read the keychain.
+func New(cfg Config) *Agent {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.RotateEvery == 0 {
+		cfg.RotateEvery = 30 * 24 * time.Hour
+	}
+	if cfg.WarnWithin == 0 {
+		cfg.WarnWithin = 7 * 24 * time.Hour
+	}
+	return &Agent{cfg: cfg, log: cfg.Log, routes: cfg.Routes}
+}
+
+// Start unlocks the keychain when that needs no passphrase from a client:
+// every backend but file, and file when a passphrase came with the config.
+// A failure leaves the agent locked and is reported, not fatal.
+func (a *Agent) Start() error {
+	if a.cfg.Backend == store.File && a.cfg.Passphrase.IsZero() {
+		a.mu.Lock()
+		a.lockErr = "waiting for keyfob unlock"
+		a.mu.Unlock()
+		return nil
+	}
+	return a.Unlock(a.cfg.Passphrase)
+}
+
+// Unlock opens the keychain and reads every keyfob item into memory.
+func (a *Agent) Unlock(pass client.Secret) error {
+	st, err := store.Open(store.Options{Backend: a.cfg.Backend, Dir: a.cfg.Dir, PassDir: a.cfg.PassDir, Passphrase: pass})
+	if err == nil {
+		var toks []store.Token
+		var bad []error
+		toks, bad, err = st.Load()
+		for _, b := range bad {
+			a.log.Warn("skipping keychain item", zap.Error(b))
+		}
+		if err == nil {
+			a.install(st, toks)
+			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", len(toks)))
+			return nil
+		}
+	}
+	a.mu.Lock()
+	a.lockErr = err.Error()
+	a.mu.Unlock()
+	return err
+}
+
+func (a *Agent) install(st *store.Store, toks []store.Token) {
+	m := make(map[string]*entry, len(toks))
+	for _, t := range toks {
+		e := &entry{tok: t}
+		m[t.Name] = e
+	}
+	a.mu.Lock()
+	old := a.tokens
+	a.st, a.tokens, a.lockErr = st, m, ""
+	a.mu.Unlock()
+	wipe(old)
+}
+
+// Lock drops every secret from memory.
+func (a *Agent) Lock() {
+	a.mu.Lock()
+	old := a.tokens
+	a.st, a.tokens, a.lockErr = nil, nil, "locked by keyfob lock"
+	a.mu.Unlock()
+	wipe(old)
+	a.log.Info("locked")
+}
+
+func wipe(m map[string]*entry) {
+	for _, e := range m {
+		e.tok.Secret.Wipe()
+	}
+}
+
+// SetRoutes replaces the routes (config reload). The secrets stay.
+func (a *Agent) SetRoutes(routes []policy.Route, configErr string) {
+	a.mu.Lock()
+	a.routes, a.configErr = routes, configErr
+	a.mu.Unlock()
+}
+
+// Summary says how the agent is, for logs and sd_notify STATUS=.
+func (a *Agent) Summary() string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.st == nil {
+		return "locked"
+	}
+	return fmt.Sprintf("unlocked, %d tokens", len(a.tokens))
+}
+
+// Refused implements server.Handler.
+func (a *Agent) Refused(peer peercred.Cred, reason string) {
+	ev := audit.Event{Op: "connect", Decision: audit.DeniedPeer, Reason: reason}
+	setPeer(&ev, peer)
+	if err := a.cfg.Audit.Write(ev); err != nil {
+		a.log.Error("audit", zap.Error(err))
+	}
+	a.log.Warn("refused peer", zap.Int("uid", peer.UID), zap.Int("pid", peer.PID), zap.String("exe", peer.Exe))
+}
+
+// Malformed implements server.Handler.
+func (a *Agent) Malformed(peer peercred.Cred, err error) *client.Response {
+	ev := audit.Event{Op: "decode", Decision: audit.BadRequest, Reason: err.Error()}
+	setPeer(&ev, peer)
+	if aerr := a.cfg.Audit.Write(ev); aerr != nil {
+		a.log.Error("audit", zap.Error(aerr))
+	}
+	return &client.Response{Code: client.CodeBadRequest, Error: err.Error()}
+}
+
+func setPeer(ev *audit.Event, p peercred.Cred) {
+	ev.UID, ev.PID, ev.Exe = p.UID, p.PID, p.Exe
+}
+
+// Handle implements server.Handler.
+func (a *Agent) Handle(_ context.Context, peer peercred.Cred, req *client.Request) *client.Response {
+	switch req.Op {
+	case client.OpPing, client.OpStatus:
+		return &client.Response{Status: a.status()}
+	case client.OpGet:
+		return a.get(peer, req, "get")
+	case client.OpToken:
+		return a.get(peer, req, "token")
+	case client.OpWhich:
+		return a.which(req)
+	case client.OpStore, client.OpErase:
+		return a.gitReport(peer, req)
+	case client.OpUnlock:
+		return a.unlock(peer, req)
+	case client.OpLock:
+		a.Lock()
+		return a.audited(peer, audit.Event{Op: "lock", Decision: audit.Changed}, &client.Response{})
+	case client.OpAdd, client.OpRotate:
+		return a.put(peer, req)
+	case client.OpRemove:
+		return a.remove(peer, req)
+	case client.OpList:
+		return a.list()
+	default:
+		return a.Malformed(peer, fmt.Errorf("unknown op %q", req.Op))
+	}
+}
+
+// audited writes ev and returns resp, or an unavailable answer when the audit
+// log cannot be written: nothing is handed out that is not audited.
+func (a *Agent) audited(peer peercred.Cred, ev audit.Event, resp *client.Response) *client.Response {
+	setPeer(&ev, peer)
+	ev.Time = a.cfg.Now()
+	if err := a.cfg.Audit.Write(ev); err != nil {
+		a.log.Error("audit write failed; refusing", zap.Error(err))
+		resp.Secret.Wipe()
+		return &client.Response{Code: client.CodeUnavailable, Error: "audit log cannot be written, so keyfob hands out nothing",
+			Hint: "free space or fix permissions for " + a.cfg.Audit.Path()}
+	}
+	return resp
+}
+
+func errResp(code, msg, hint string) *client.Response {
+	return &client.Response{Code: code, Error: msg, Hint: hint}
+}
+
+func lockedResp(lockErr string) *client.Response {
+	return errResp(client.CodeLocked, "keyfob is locked ("+lockErr+")", "run keyfob unlock")
+}
+
+func (a *Agent) policyTokens() []policy.Token {
+	toks := make([]policy.Token, 0, len(a.tokens))
+	for _, e := range a.tokens {
+		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username})
+	}
+	slices.SortFunc(toks, func(x, y policy.Token) int { return cmpString(x.Name, y.Name) })
+	return toks
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func credRequest(c *client.Credential) policy.Request {
+	if c == nil {
+		return policy.Request{}
+	}
+	return policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username}
+}
+
+// get answers git's get and keyfob token: by name, or by URL through policy.
+func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.Response {
+	ev := audit.Event{Op: op}
+	if req.Cred != nil {
+		ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.st == nil {
+		ev.Decision, ev.Reason = audit.Locked, a.lockErr
+		return a.audited(peer, ev, lockedResp(a.lockErr))
+	}
+	var e *entry
+	var route, reason string
+	switch {
+	case req.Name != "" && req.Cred == nil:
+		e = a.tokens[req.Name]
+		if e == nil {
+			ev.Decision, ev.Reason = audit.NoMatch, "no token named "+req.Name
+			return a.audited(peer, ev, errResp(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names"))
+		}
+		reason = "by name"
+	case req.Cred != nil:
+		d := policy.Decide(credRequest(req.Cred), a.policyTokens(), a.routes)
+		switch d.Outcome {
+		case policy.Denied:
+			ev.Decision, ev.Reason = audit.Denied, d.Reason
+			return a.audited(peer, ev, errResp(client.CodeDenied, d.Reason, ""))
+		case policy.NoMatch:
+			ev.Decision, ev.Reason = audit.NoMatch, d.Reason
+			return a.audited(peer, ev, errResp(client.CodeNotFound, d.Reason, ""))
+		}
+		e, route, reason = a.tokens[d.Token], d.Route, d.Reason
+	default:
+		ev.Decision, ev.Reason = audit.BadRequest, "neither a name nor a URL"
+		return a.audited(peer, ev, errResp(client.CodeBadRequest, "token needs a name or a URL", ""))
+	}
+	now := a.cfg.Now()
+	ev.Decision, ev.Reason, ev.Token, ev.FP = audit.Granted, reason, e.tok.Name, e.tok.Secret.Fingerprint()
+	resp := &client.Response{
+		Username:    e.tok.Meta.Username,
+		Token:       e.tok.Name,
+		Fingerprint: ev.FP,
+		Route:       route,
+		Reason:      reason,
+		Secret:      e.tok.Secret,
+	}
+	if !e.tok.Meta.Expires.IsZero() {
+		resp.Expiry = e.tok.Meta.Expires.Unix()
+	}
+	resp = a.audited(peer, ev, resp)
+	if resp.Code == "" {
+		e.lastUsed.Store(now.UnixNano())
+		if w := a.warning(e, now); w != "" {
+			resp.Warnings = append(resp.Warnings, w)
+		}
+	}
+	return resp
+}
+
+// which says which token a URL would get, and why, without handing it out.
+func (a *Agent) which(req *client.Request) *client.Response {
+	if req.Cred == nil {
+		return errResp(client.CodeBadRequest, "which needs a URL", "")
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.st == nil {
+		return lockedResp(a.lockErr)
+	}
+	d := policy.Decide(credRequest(req.Cred), a.policyTokens(), a.routes)
+	resp := &client.Response{Token: d.Token, Route: d.Route, Reason: d.Reason}
+	for _, c := range d.Candidates {
+		resp.Candidates = append(resp.Candidates, client.Candidate{Token: c.Token, Chosen: c.Chosen, Reason: c.Reason})
+	}
+	if d.Outcome == policy.Denied {
+		resp.Code, resp.Error = client.CodeDenied, d.Reason
+	}
+	return resp
+}
+
+// gitReport handles git's store and erase. keyfob keeps no credential that
+// git offers, and erase never deletes a token: it marks it suspect.
+func (a *Agent) gitReport(peer peercred.Cred, req *client.Request) *client.Response {
+	ev := audit.Event{Op: req.Op}
+	if req.Cred == nil {
+		ev.Decision, ev.Reason = audit.BadRequest, "no credential"
+		return a.audited(peer, ev, errResp(client.CodeBadRequest, req.Op+" needs a credential", ""))
+	}
+	ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	var e *entry
+	for _, x := range a.tokens {
+		if req.Cred.PasswordFP != "" && x.tok.Secret.Fingerprint() == req.Cred.PasswordFP {
+			e = x
+			break
+		}
+	}
+	resp := &client.Response{}
+	if req.Op == client.OpStore {
+		ev.Decision = audit.Stored
+		if e == nil {
+			ev.Reason = "not a keyfob token; keyfob does not keep credentials from git"
+		} else {
+			ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
+			ev.Reason = "git confirmed the token works"
+			e.suspect.Store(false)
+		}
+		return a.audited(peer, ev, resp)
+	}
+	ev.Decision = audit.Erased
+	if e == nil {
+		ev.Reason = "not a keyfob token; nothing to do"
+		return a.audited(peer, ev, resp)
+	}
+	e.suspect.Store(true)
+	ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
+	ev.Reason = "git reported a rejection; token kept and marked suspect"
+	resp.Warnings = []string{fmt.Sprintf("%s was rejected by %s%s; keyfob keeps it. If it was revoked or expired, run: keyfob rotate %s",
+		e.tok.Name, req.Cred.Host, pathSuffix(req.Cred.Path), e.tok.Name)}
+	a.log.Warn("token rejected by remote", zap.String("token", e.tok.Name), zap.String("host", req.Cred.Host), zap.String("path", req.Cred.Path))
+	return a.audited(peer, ev, resp)
+}
+
+func pathSuffix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+func (a *Agent) unlock(peer peercred.Cred, req *client.Request) *client.Response {
+	ev := audit.Event{Op: "unlock"}
+	pass := req.Secret
+	if pass.IsZero() {
+		pass = a.cfg.Passphrase
+	}
+	if a.cfg.Backend == store.File && pass.IsZero() {
+		ev.Decision, ev.Reason = audit.Failed, "no passphrase"
+		return a.audited(peer, ev, errResp(client.CodeBadRequest, "the file backend needs a passphrase", "run keyfob unlock in a terminal"))
+	}
+	err := a.Unlock(pass)
+	switch {
+	case err == nil:
+		ev.Decision = audit.Changed
+		return a.audited(peer, ev, &client.Response{Status: a.status()})
+	case errors.Is(err, store.ErrBadPassphrase):
+		ev.Decision, ev.Reason = audit.Failed, "wrong passphrase"
+		return a.audited(peer, ev, errResp(client.CodeDenied, "wrong passphrase", "try again"))
+	default:
+		ev.Decision, ev.Reason = audit.Failed, err.Error()
+		a.log.Error("unlock", zap.Error(err))
+		return a.audited(peer, ev, errResp(client.CodeUnavailable, "keychain unavailable: "+err.Error(), "keyfob doctor checks the backend"))
+	}
+}
+
+func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
+	ev := audit.Event{Op: req.Op, Token: req.Name}
+	fail := func(code, msg, hint string) *client.Response {
+		ev.Decision, ev.Reason = audit.Failed, msg
+		return a.audited(peer, ev, errResp(code, msg, hint))
+	}
+	if err := store.ValidName(req.Name); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
+	}
+	if req.Secret.IsZero() {
+		return fail(client.CodeBadRequest, "empty token", "pass the token on stdin or at the prompt")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.st == nil {
+		ev.Decision = audit.Locked
+		return a.audited(peer, ev, lockedResp(a.lockErr))
+	}
+	now := a.cfg.Now().UTC().Truncate(time.Second)
+	old := a.tokens[req.Name]
+	var t store.Token
+	switch {
+	case req.Op == client.OpAdd && old != nil:
+		return fail(client.CodeBadRequest, "token "+req.Name+" exists", "use keyfob rotate "+req.Name+" to replace its secret")
+	case req.Op == client.OpRotate && old == nil:
+		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
+	case req.Op == client.OpAdd:
+		m := req.Meta
+		if m == nil || len(m.Hosts) == 0 {
+			return fail(client.CodeBadRequest, "a token needs at least one --host", "")
+		}
+		for _, h := range m.Hosts {
+			if err := checkHost(h); err != nil {
+				return fail(client.CodeBadRequest, err.Error(), "")
+			}
+		}
+		user := m.Username
+		if user == "" {
+			user = DefaultUsername
+		}
+		t = store.Token{Name: req.Name, Meta: store.Meta{Hosts: m.Hosts, Username: user, Created: now,
+			Expires: m.Expires, RotateEvery: time.Duration(m.RotateEvery) * time.Second}}
+	default:
+		t = old.tok
+		t.Meta.Rotated = now
+		t.Meta.Expires = time.Time{}
+		if req.Meta != nil && !req.Meta.Expires.IsZero() {
+			t.Meta.Expires = req.Meta.Expires
+		}
+	}
+	t.Secret = client.NewSecret(req.Secret.Reveal())
+	if err := a.st.Put(t); err != nil {
+		a.log.Error("keychain write", zap.String("token", t.Name), zap.Error(err))
+		return fail(client.CodeUnavailable, "keychain write failed; nothing changed", "keyfob doctor checks the backend")
+	}
+	e := &entry{tok: t}
+	a.tokens[t.Name] = e
+	if old != nil {
+		old.tok.Secret.Wipe()
+	}
+	ev.Decision, ev.FP = audit.Changed, t.Secret.Fingerprint()
+	return a.audited(peer, ev, &client.Response{Token: t.Name, Fingerprint: ev.FP, Tokens: []client.TokenInfo{a.info(e, a.cfg.Now())}})
+}
+
+func checkHost(h string) error {
+	if h == "" || len(h) > 255 {
+		return fmt.Errorf("invalid host %q", h)
+	}
+	for _, r := range h {
+		if r <= ' ' || r == '/' || r == 0x7f {
+			return fmt.Errorf("invalid host %q: want host[:port] with no scheme or path", h)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) remove(peer peercred.Cred, req *client.Request) *client.Response {
+	ev := audit.Event{Op: "remove", Token: req.Name}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.st == nil {
+		ev.Decision = audit.Locked
+		return a.audited(peer, ev, lockedResp(a.lockErr))
+	}
+	err := a.st.Remove(req.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		ev.Decision, ev.Reason = audit.Failed, "no such token"
+		return a.audited(peer, ev, errResp(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names"))
+	}
+	if err != nil {
+		a.log.Error("keychain remove", zap.String("token", req.Name), zap.Error(err))
+		ev.Decision, ev.Reason = audit.Failed, "keychain error"
+		return a.audited(peer, ev, errResp(client.CodeUnavailable, "keychain remove failed; nothing changed", ""))
+	}
+	if e := a.tokens[req.Name]; e != nil {
+		ev.FP = e.tok.Secret.Fingerprint()
+		e.tok.Secret.Wipe()
+		delete(a.tokens, req.Name)
+	}
+	ev.Decision = audit.Changed
+	return a.audited(peer, ev, &client.Response{Token: req.Name})
+}
+
+func (a *Agent) list() *client.Response {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.st == nil {
+		return lockedResp(a.lockErr)
+	}
+	now := a.cfg.Now()
+	resp := &client.Response{Status: a.statusLocked()}
+	for _, e := range a.tokens {
+		resp.Tokens = append(resp.Tokens, a.info(e, now))
+	}
+	slices.SortFunc(resp.Tokens, func(x, y client.TokenInfo) int { return cmpString(x.Name, y.Name) })
+	return resp
+}
+
+func (a *Agent) status() *client.Status {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.statusLocked()
+}
+
+func (a *Agent) statusLocked() *client.Status {
+	s := &client.Status{
+		Version: client.Version, PID: os.Getpid(), Backend: a.cfg.Backend,
+		Locked: a.st == nil, LockError: a.lockErr, Tokens: len(a.tokens),
+		Socket: a.cfg.Socket, Config: a.cfg.ConfigPath, ConfigErr: a.configErr,
+	}
+	if a.cfg.Audit != nil {
+		s.AuditLog = a.cfg.Audit.Path()
+	}
+	s.NeedsPass = s.Locked && a.cfg.Backend == store.File
+	return s
+}

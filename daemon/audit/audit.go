@@ -1,0 +1,141 @@
+// Package audit writes keyfob's audit log: one JSON line per decision, in a
+// file of its own (mode 0600), written before the answer goes out, never
+// sampled or filtered, and never holding a secret.
+package audit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Field names of an audit line. Readers (keyfob audit, tests, log shippers)
+// rely on them.
+const (
+	FieldTime     = "time"
+	FieldOp       = "op"
+	FieldDecision = "decision"
+	FieldReason   = "reason"
+	FieldUID      = "peer_uid"
+	FieldPID      = "peer_pid"
+	FieldExe      = "peer_exe"
+	FieldProtocol = "protocol"
+	FieldHost     = "host"
+	FieldPath     = "path"
+	FieldToken    = "token"
+	FieldFP       = "fp"
+	FieldGrant    = "grant"
+)
+
+// Decisions.
+const (
+	Granted    = "granted"
+	NoMatch    = "no-match"
+	DeniedPeer = "denied-peer"
+	Denied     = "denied"
+	Locked     = "locked"
+	BadRequest = "bad-request"
+	Stored     = "stored"
+	Erased     = "erased"
+	Changed    = "changed"
+	Failed     = "failed"
+)
+
+// Event is one decision.
+type Event struct {
+	Time     time.Time
+	Op       string
+	Decision string
+	Reason   string
+	UID      int
+	PID      int
+	Exe      string
+	Protocol string
+	Host     string
+	Path     string
+	Token    string
+	FP       string
+	Grant    string
+}
+
+// MarshalLogObject writes the event's fields in a fixed order.
+func (e Event) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString(FieldOp, e.Op)
+	enc.AddString(FieldDecision, e.Decision)
+	if e.Reason != "" {
+		enc.AddString(FieldReason, e.Reason)
+	}
+	enc.AddInt(FieldUID, e.UID)
+	enc.AddInt(FieldPID, e.PID)
+	if e.Exe != "" {
+		enc.AddString(FieldExe, e.Exe)
+	}
+	for _, f := range [...]struct{ k, v string }{
+		{FieldProtocol, e.Protocol}, {FieldHost, e.Host}, {FieldPath, e.Path},
+		{FieldToken, e.Token}, {FieldFP, e.FP}, {FieldGrant, e.Grant},
+	} {
+		if f.v != "" {
+			enc.AddString(f.k, f.v)
+		}
+	}
+	return nil
+}
+
+// Log is an open audit log.
+type Log struct {
+	mu   sync.Mutex
+	f    *os.File
+	core zapcore.Core
+	path string
+}
+
+// Open opens (creating 0600, appending) the audit log at path, creating its
+// directory 0700.
+func Open(path string) (*Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		f.Close()
+		return nil, fmt.Errorf("audit log %s is readable by others (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{
+		TimeKey:    FieldTime,
+		EncodeTime: zapcore.RFC3339NanoTimeEncoder,
+		LineEnding: "\n",
+	})
+	return &Log{f: f, path: path, core: zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.DebugLevel)}, nil
+}
+
+// Path returns the log's file name.
+func (l *Log) Path() string { return l.path }
+
+// Write appends e as one line. The caller must not hand anything out when
+// Write fails: a decision that cannot be audited is not made.
+func (l *Log) Write(e Event) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
+	if err != nil {
+		return fmt.Errorf("write audit log %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.Close()
+}

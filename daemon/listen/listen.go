@@ -1,0 +1,99 @@
+// Package listen opens the agent's Unix socket: in a private directory it
+// checks, or handed over by systemd socket activation.
+package listen
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ErrRunning means another agent answers on the socket.
+var ErrRunning = errors.New("keyfob agent already running")
+
+// CheckDir refuses a socket directory that is not a real directory owned by
+// us with mode 0700 (no group or other access).
+func CheckDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("socket directory %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("socket directory %s is not a directory (a symlink?): remove it and retry", dir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("socket directory %s is owned by uid %d, not %d: remove it (or set KEYFOB_SOCKET) and retry", dir, st.Uid, os.Getuid())
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("socket directory %s is accessible by group or others (mode %04o): run chmod 700 %s", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// Options tune Unix for tests; the zero value is what the agent uses.
+type Options struct {
+	// SkipDirCheck uses the directory as it is.
+	SkipDirCheck bool
+	// Mode is the socket's mode; 0 means 0600.
+	Mode os.FileMode
+}
+
+// Unix listens at path. It creates the directory 0700 in one call, checks
+// it, replaces a stale socket, and refuses when an agent already answers.
+func Unix(path string, o Options) (*net.UnixListener, error) {
+	dir := filepath.Dir(path)
+	if !o.SkipDirCheck {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create socket directory: %w", err)
+		}
+		if err := CheckDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := removeStale(path); err != nil {
+		return nil, err
+	}
+	mode := o.Mode
+	if mode == 0 {
+		mode = 0o600
+	}
+	old := syscall.Umask(0o177)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	l.SetUnlinkOnClose(true)
+	if err := os.Chmod(path, mode); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("chmod socket %s: %w", path, err)
+	}
+	return l, nil
+}
+
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("%s exists and is not a socket: move it away and retry", path)
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("%w on %s", ErrRunning, path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}

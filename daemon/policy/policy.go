@@ -1,0 +1,228 @@
+// Package policy decides which token, if any, answers a request. It is pure:
+// a request and the tokens and routes go in, a decision with its reasons
+// comes out. No I/O, no clock, no secrets.
+package policy
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+)
+
+// Request is what a client asks for.
+type Request struct {
+	Protocol string
+	Host     string // host[:port], as git sends it
+	Path     string // "owner/repo.git", "" when git sends no path
+	Username string // "" when git sends none
+}
+
+// Token is what policy needs to know of a token.
+type Token struct {
+	Name     string
+	Hosts    []string
+	Username string
+	// Unusable, when set, says why the token must not answer (for
+	// example "invalid: the API answered 401").
+	Unusable string
+}
+
+// Route sends requests that match Match to Token.
+type Route struct {
+	Match string
+	Token string
+}
+
+// Outcome of a decision.
+type Outcome int
+
+// Outcomes.
+const (
+	NoMatch Outcome = iota
+	Granted
+	Denied
+)
+
+// Candidate is one token considered, and why it did or did not answer.
+type Candidate struct {
+	Token  string
+	Chosen bool
+	Reason string
+}
+
+// Decision is the answer, with its reasons.
+type Decision struct {
+	Outcome    Outcome
+	Token      string
+	Route      string
+	Reason     string
+	Candidates []Candidate
+}
+
+// CheckRequest refuses requests keyfob never answers: a token travels only
+// over https, or plain http to a loopback host, and no value may carry NUL,
+// CR or LF.
+func CheckRequest(r Request) error {
+	for _, v := range []string{r.Protocol, r.Host, r.Path, r.Username} {
+		if strings.ContainsAny(v, "\x00\r\n") {
+			return fmt.Errorf("value contains NUL, CR or LF")
+		}
+	}
+	if r.Host == "" {
+		return fmt.Errorf("no host")
+	}
+	switch r.Protocol {
+	case "https":
+		return nil
+	case "http":
+		if IsLoopback(r.Host) {
+			return nil
+		}
+		return fmt.Errorf("refusing to send a token over plain http to %s: only loopback hosts may use http", r.Host)
+	default:
+		return fmt.Errorf("protocol %q is not https", r.Protocol)
+	}
+}
+
+// IsLoopback reports whether host[:port] names the local machine.
+func IsLoopback(hostport string) bool {
+	h := hostname(hostport)
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+// HostAllowed reports whether host[:port] is in a token's allowlist. Hosts
+// compare exactly, port included, and case-insensitively.
+func HostAllowed(hosts []string, host string) bool {
+	return slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, host) })
+}
+
+// Decide picks the token for r. The most specific matching route wins; with
+// no matching route, the one token whose hosts include r.Host answers. When
+// git sends a username, only a token with that username may answer.
+func Decide(r Request, toks []Token, routes []Route) Decision {
+	if err := CheckRequest(r); err != nil {
+		return Decision{Outcome: Denied, Reason: err.Error()}
+	}
+	byName := make(map[string]Token, len(toks))
+	for _, t := range toks {
+		byName[t.Name] = t
+	}
+	var d Decision
+	seen := map[string]bool{}
+	consider := func(t Token, why string) bool {
+		if seen[t.Name] {
+			return false
+		}
+		seen[t.Name] = true
+		reason := ""
+		switch {
+		case !HostAllowed(t.Hosts, r.Host):
+			reason = fmt.Sprintf("host %s is not in its allowlist", r.Host)
+		case r.Username != "" && r.Username != t.Username:
+			reason = fmt.Sprintf("username %q does not match git's %q", t.Username, r.Username)
+		case t.Unusable != "":
+			reason = t.Unusable
+		}
+		if reason != "" {
+			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: reason})
+			return false
+		}
+		d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Chosen: true, Reason: why})
+		return true
+	}
+
+	target := ParseTarget(r.Host, r.Path)
+	var matched []Route
+	for _, rt := range routes {
+		if p, err := ParsePattern(rt.Match); err == nil && p.Matches(target) {
+			matched = append(matched, rt)
+		}
+	}
+	slices.SortStableFunc(matched, func(a, b Route) int {
+		pa, _ := ParsePattern(a.Match)
+		pb, _ := ParsePattern(b.Match)
+		return pb.Specificity() - pa.Specificity()
+	})
+	for _, rt := range matched {
+		t, ok := byName[rt.Token]
+		if !ok {
+			continue
+		}
+		if consider(t, "route "+rt.Match) {
+			d.Outcome, d.Token, d.Route, d.Reason = Granted, t.Name, rt.Match, "route "+rt.Match
+			d.markOthers(toks, "a more specific route chose "+t.Name)
+			return d
+		}
+	}
+
+	// No route answered: the tokens whose allowlist has the host. A token
+	// that routes reserve for other repositories answers only when no
+	// unreserved token does.
+	routed := map[string]bool{}
+	for _, rt := range routes {
+		routed[rt.Token] = true
+	}
+	var free, reserved []Token
+	for _, t := range toks {
+		if seen[t.Name] || !HostAllowed(t.Hosts, r.Host) {
+			continue
+		}
+		if r.Username != "" && r.Username != t.Username || t.Unusable != "" {
+			consider(t, "")
+			continue
+		}
+		if routed[t.Name] {
+			reserved = append(reserved, t)
+		} else {
+			free = append(free, t)
+		}
+	}
+	pool := free
+	if len(pool) == 0 {
+		pool = reserved
+	}
+	switch len(pool) {
+	case 0:
+		d.Outcome, d.Reason = NoMatch, "no token for this remote"
+	case 1:
+		t := pool[0]
+		why := "its allowlist has " + r.Host
+		if r.Username != "" {
+			why += " and its username is " + r.Username
+		}
+		consider(t, why)
+		d.Outcome, d.Token, d.Reason = Granted, t.Name, why
+	default:
+		var names []string
+		for _, t := range pool {
+			names = append(names, t.Name)
+			seen[t.Name] = true
+			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: "ambiguous: several tokens allow " + r.Host})
+		}
+		d.Outcome = NoMatch
+		d.Reason = fmt.Sprintf("ambiguous: tokens %s all allow %s; add a route, or use a username in the URL", strings.Join(names, ", "), r.Host)
+	}
+	d.markOthers(toks, fmt.Sprintf("host %s is not in its allowlist", r.Host))
+	return d
+}
+
+// markOthers records every token not yet considered.
+func (d *Decision) markOthers(toks []Token, reason string) {
+	for _, t := range toks {
+		if !slices.ContainsFunc(d.Candidates, func(c Candidate) bool { return c.Token == t.Name }) {
+			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: reason})
+		}
+	}
+}

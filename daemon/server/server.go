@@ -1,0 +1,171 @@
+// Package server runs the agent's accept loop: it checks each peer's uid at
+// accept, bounds every connection in time, size and number, and hands each
+// decoded request to a Handler.
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/peercred"
+)
+
+// Handler answers requests from peers that passed the uid check.
+type Handler interface {
+	// Handle answers one request.
+	Handle(ctx context.Context, peer peercred.Cred, req *client.Request) *client.Response
+	// Refused records a peer refused at accept (audit).
+	Refused(peer peercred.Cred, reason string)
+	// Malformed records an unreadable request (audit) and returns the
+	// answer to send.
+	Malformed(peer peercred.Cred, err error) *client.Response
+}
+
+// Server serves one listener.
+type Server struct {
+	Handler Handler
+	Log     *zap.Logger
+	// AllowUID decides which peers may talk; nil means only our own uid.
+	AllowUID func(uid int) bool
+	// MaxConns caps concurrent connections; 0 means 1024.
+	MaxConns int
+	// IdleTimeout bounds the wait for each request; 0 means 10s.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each answer; 0 means 5s.
+	WriteTimeout time.Duration
+
+	wg sync.WaitGroup
+}
+
+// Serve accepts connections on l until ctx ends, then closes l and waits for
+// open connections to finish their current request.
+func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
+	maxConns := s.MaxConns
+	if maxConns == 0 {
+		maxConns = 1024
+	}
+	sem := make(chan struct{}, maxConns)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	conns := map[net.Conn]struct{}{}
+	go func() {
+		<-ctx.Done()
+		l.Close()
+		mu.Lock()
+		for c := range conns {
+			// Wake readers blocked on an idle connection.
+			_ = c.SetReadDeadline(time.Now())
+		}
+		mu.Unlock()
+	}()
+	defer s.wg.Wait()
+	for {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			s.Log.Warn("accept", zap.Error(err))
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		peer, err := peercred.Get(c)
+		if err != nil {
+			s.Handler.Refused(peercred.Cred{UID: -1}, "peer credentials: "+err.Error())
+			c.Close()
+			continue
+		}
+		if !s.allowed(peer.UID) {
+			s.Handler.Refused(peer, "peer uid is not the agent's uid")
+			c.Close()
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			s.Log.Warn("connection refused: too many connections", zap.Int("max", maxConns))
+			s.reply(c, &client.Response{Code: client.CodeUnavailable, Error: "agent busy: too many connections"})
+			c.Close()
+			continue
+		}
+		mu.Lock()
+		conns[c] = struct{}{}
+		mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-sem }()
+			s.serveConn(ctx, c, peer)
+			mu.Lock()
+			delete(conns, c)
+			mu.Unlock()
+			c.Close()
+		}()
+	}
+}
+
+func (s *Server) allowed(uid int) bool {
+	if s.AllowUID == nil {
+		return uid == ownUID
+	}
+	return s.AllowUID(uid)
+}
+
+func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred) {
+	idle := s.IdleTimeout
+	if idle == 0 {
+		idle = 10 * time.Second
+	}
+	r := bufio.NewReaderSize(c, 4096)
+	for ctx.Err() == nil {
+		_ = c.SetReadDeadline(time.Now().Add(idle))
+		line, err := client.ReadLine(r)
+		if err != nil {
+			if errors.Is(err, client.ErrTooLarge) || errors.Is(err, errUnexpectedEOF) {
+				s.reply(c, s.Handler.Malformed(peer, err))
+			}
+			return
+		}
+		req, err := client.DecodeRequest(line)
+		var resp *client.Response
+		if err != nil {
+			resp = s.Handler.Malformed(peer, err)
+		} else {
+			resp = s.Handler.Handle(ctx, peer, req)
+		}
+		if !s.reply(c, resp) || err != nil {
+			return
+		}
+	}
+}
+
+func (s *Server) reply(c net.Conn, resp *client.Response) bool {
+	wt := s.WriteTimeout
+	if wt == 0 {
+		wt = 5 * time.Second
+	}
+	resp.V = client.Version
+	b, err := client.EncodeResponse(resp)
+	if err != nil {
+		s.Log.Error("encode answer", zap.Error(err))
+		b, _ = client.EncodeResponse(&client.Response{V: client.Version, Code: client.CodeInternal, Error: "internal error"})
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(wt))
+	_, err = c.Write(b)
+	return err == nil
+}

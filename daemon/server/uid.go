@@ -1,0 +1,10 @@
+package server
+
+import (
+	"io"
+	"os"
+)
+
+var ownUID = os.Getuid()
+
+var errUnexpectedEOF = io.ErrUnexpectedEOF

@@ -1,0 +1,357 @@
+// Package store keeps keyfob's tokens in the system keychain. It is the only
+// package that imports keyring: the rest of keyfob sees Tokens, never
+// keyring items. Each token is one item whose data holds the secret and its
+// metadata together, so one write changes both.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/99designs/keyring"
+
+	_ "github.com/keyfob/keyfob/daemon/busenv" // before keyring's init
+
+	"github.com/keyfob/keyfob/client"
+)
+
+// Backend names, as --backend and KEYFOB_BACKEND take them.
+const (
+	SecretService = "secret-service"
+	Keychain      = "keychain"
+	KeyCtl        = "keyctl"
+	Pass          = "pass"
+	File          = "file"
+)
+
+// Backends lists the backend names keyfob accepts.
+var Backends = []string{SecretService, Keychain, KeyCtl, Pass, File}
+
+const (
+	keyPrefix = "keyfob.token."
+	checkKey  = "keyfob.check"
+	checkData = "keyfob passphrase check v1"
+	itemV     = 1
+)
+
+var (
+	// ErrNotFound means no token has that name.
+	ErrNotFound = errors.New("no such token")
+	// ErrBadPassphrase means the file backend's passphrase does not open
+	// the items already there.
+	ErrBadPassphrase = errors.New("wrong passphrase for the file keyring")
+	// ErrNeedPassphrase means the file backend was opened without one.
+	ErrNeedPassphrase = errors.New("the file keyring needs a passphrase")
+	// ErrUnavailable means the backend cannot be used on this machine.
+	ErrUnavailable = errors.New("keychain backend unavailable")
+)
+
+// Meta is what keyfob records about a token, inside the same item.
+type Meta struct {
+	Hosts       []string      `json:"hosts"`
+	Username    string        `json:"username"`
+	Created     time.Time     `json:"created"`
+	Rotated     time.Time     `json:"rotated,omitzero"`
+	Expires     time.Time     `json:"expires,omitzero"`
+	RotateEvery time.Duration `json:"rotate_every,omitempty"`
+}
+
+// Token is a named secret with its metadata.
+type Token struct {
+	Name   string
+	Secret client.Secret
+	Meta   Meta
+}
+
+// item is the JSON inside a keychain item.
+type item struct {
+	V      int    `json:"v"`
+	Name   string `json:"name"`
+	Secret string `json:"secret"`
+	Meta   Meta   `json:"meta"`
+}
+
+// Options selects and configures a backend.
+type Options struct {
+	Backend string
+	// Dir holds the file backend's items.
+	Dir string
+	// Passphrase opens the file backend.
+	Passphrase client.Secret
+	// PassDir is the password-store directory for the pass backend; ""
+	// means pass's own default.
+	PassDir string
+}
+
+// Store is an open keychain.
+type Store struct {
+	backend string
+	dir     string
+	pass    client.Secret
+	kr      keyring.Keyring
+}
+
+// ValidName reports whether name can name a token. Names become keychain
+// keys and, with pass, file names, so they may not contain "/", "..",
+// whitespace or control characters.
+func ValidName(name string) error {
+	if name == "" || len(name) > 128 {
+		return fmt.Errorf("invalid token name %q: want 1 to 128 characters", name)
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("invalid token name %q: \"..\" is not allowed", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:@-+", r)
+		if !ok {
+			return fmt.Errorf("invalid token name %q: use letters, digits and . _ : @ - +", name)
+		}
+	}
+	if name[0] == '.' || name[0] == '-' {
+		return fmt.Errorf("invalid token name %q: must not start with %q", name, name[0])
+	}
+	return nil
+}
+
+// Open opens the backend named in opts. It does not read any item.
+func Open(opts Options) (*Store, error) {
+	if !slices.Contains(Backends, opts.Backend) {
+		return nil, fmt.Errorf("unknown backend %q: want one of %s", opts.Backend, strings.Join(Backends, ", "))
+	}
+	cfg := keyring.Config{
+		AllowedBackends:         []keyring.BackendType{keyring.BackendType(opts.Backend)},
+		ServiceName:             "keyfob",
+		LibSecretCollectionName: "login",
+		KeychainName:            "login",
+		KeyCtlScope:             "user",
+		KeyCtlPerm:              keyring.GetPermissions(keyring.KEYCTL_PERM_ALL, keyring.KEYCTL_PERM_ALL, 0, 0),
+		PassDir:                 opts.PassDir,
+		PassPrefix:              "keyfob",
+		FileDir:                 opts.Dir,
+	}
+	s := &Store{backend: opts.Backend, dir: opts.Dir, pass: opts.Passphrase}
+	if opts.Backend == File {
+		if opts.Dir == "" {
+			return nil, errors.New("open file keyring: no directory")
+		}
+		if opts.Passphrase.IsZero() {
+			return nil, ErrNeedPassphrase
+		}
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open file keyring: %w", err)
+		}
+		cfg.FilePasswordFunc = s.passphrase
+	}
+	kr, err := keyring.Open(cfg)
+	if err != nil {
+		if errors.Is(err, keyring.ErrNoAvailImpl) {
+			return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, ErrUnavailable)
+		}
+		return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
+	}
+	s.kr = kr
+	if opts.Backend == File {
+		if err := s.checkPassphrase(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) passphrase(string) (string, error) { return s.pass.Reveal(), nil }
+
+// Backend returns the backend's name.
+func (s *Store) Backend() string { return s.backend }
+
+// checkPassphrase proves the file passphrase against a marker item, written
+// on first use, so a mistyped passphrase cannot write items nobody can read.
+func (s *Store) checkPassphrase() error {
+	it, err := s.kr.Get(checkKey)
+	if errors.Is(err, keyring.ErrKeyNotFound) {
+		keys, kerr := s.keys()
+		if kerr != nil {
+			return kerr
+		}
+		if len(keys) > 0 {
+			// Items from before the marker existed: prove the passphrase
+			// on one of them.
+			if _, err := s.get(keys[0]); err != nil {
+				return ErrBadPassphrase
+			}
+		}
+		return s.set(keyring.Item{Key: checkKey, Label: "keyfob passphrase check", Data: []byte(checkData)})
+	}
+	if err != nil || string(it.Data) != checkData {
+		return ErrBadPassphrase
+	}
+	return nil
+}
+
+// keys lists keyfob's token keys. Secret Service returns every item in the
+// collection and the file backend every file in the directory, so filter.
+func (s *Store) keys() ([]string, error) {
+	all, err := s.kr.Keys()
+	if err != nil {
+		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
+	}
+	var keys []string
+	for _, k := range all {
+		if strings.HasPrefix(k, keyPrefix) && ValidName(strings.TrimPrefix(k, keyPrefix)) == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}
+
+func (s *Store) get(key string) (Token, error) {
+	it, err := s.kr.Get(key)
+	if errors.Is(err, keyring.ErrKeyNotFound) {
+		return Token{}, ErrNotFound
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
+	}
+	var in item
+	if err := json.Unmarshal(it.Data, &in); err != nil || in.V != itemV || keyPrefix+in.Name != key {
+		return Token{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
+	}
+	return Token{Name: in.Name, Secret: client.NewSecret(in.Secret), Meta: in.Meta}, nil
+}
+
+// Load reads every keyfob token. An item that is not keyfob's, or does not
+// decode, is skipped and reported in the returned errors list.
+func (s *Store) Load() ([]Token, []error, error) {
+	keys, err := s.keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	var toks []Token
+	var bad []error
+	for _, k := range keys {
+		t, err := s.get(k)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		toks = append(toks, t)
+	}
+	return toks, bad, nil
+}
+
+// Get reads one token.
+func (s *Store) Get(name string) (Token, error) {
+	if err := ValidName(name); err != nil {
+		return Token{}, err
+	}
+	return s.get(keyPrefix + name)
+}
+
+// Put writes t, secret and metadata together, replacing any item of the
+// same name in one write.
+func (s *Store) Put(t Token) error {
+	if err := ValidName(t.Name); err != nil {
+		return err
+	}
+	data, err := json.Marshal(item{V: itemV, Name: t.Name, Secret: t.Secret.Reveal(), Meta: t.Meta})
+	if err != nil {
+		return fmt.Errorf("encode token %s: %w", t.Name, err)
+	}
+	defer clear(data)
+	return s.set(keyring.Item{
+		Key:         keyPrefix + t.Name,
+		Label:       keyPrefix + t.Name,
+		Description: "keyfob token " + t.Name,
+		Data:        data,
+	})
+}
+
+func (s *Store) set(it keyring.Item) error {
+	var err error
+	if s.backend == File {
+		err = s.setFileAtomic(it)
+	} else {
+		err = s.kr.Set(it)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s to %s keyring: %w", it.Key, s.backend, err)
+	}
+	return nil
+}
+
+// setFileAtomic writes a file-backend item beside the directory and renames
+// it into place: keyring's own Set truncates the file first, so a crash
+// during the write would lose the token.
+func (s *Store) setFileAtomic(it keyring.Item) error {
+	stage, err := os.MkdirTemp(s.dir, ".stage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	kr, err := keyring.Open(keyring.Config{
+		AllowedBackends:  []keyring.BackendType{keyring.FileBackend},
+		FileDir:          stage,
+		FilePasswordFunc: s.passphrase,
+	})
+	if err != nil {
+		return err
+	}
+	if err := kr.Set(it); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(stage)
+	if err != nil || len(ents) != 1 {
+		return fmt.Errorf("stage item: %d files, %v", len(ents), err)
+	}
+	name := ents[0].Name()
+	if err := syncFile(filepath.Join(stage, name)); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(stage, name), filepath.Join(s.dir, name)); err != nil {
+		return err
+	}
+	return syncFile(s.dir)
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Remove deletes a token.
+func (s *Store) Remove(name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	key := keyPrefix + name
+	if _, err := s.kr.Get(key); errors.Is(err, keyring.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	err := s.kr.Remove(key)
+	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s from %s keyring: %w", key, s.backend, err)
+	}
+	return nil
+}
+
+// DefaultBackend is secret-service when a session bus answered at start, and
+// file otherwise.
+func DefaultBackend() string {
+	if slices.Contains(keyring.AvailableBackends(), keyring.SecretServiceBackend) {
+		return SecretService
+	}
+	return File
+}
