@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/99designs/keyring v1.2.2
 	github.com/coreos/go-systemd/v22 v22.7.0
+	github.com/rogpeppe/go-internal v1.16.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
@@ -18,4 +19,5 @@ require (
 	github.com/gsterjov/go-libsecret v0.0.0-20161001094733-a6f4afe4910c // indirect
 	github.com/mtibben/percent v0.2.1 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
 )

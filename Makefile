@@ -1,0 +1,74 @@
+# keyfob. `make help` lists the targets.
+
+SHELL      := /bin/bash
+GO         ?= go
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BIN        := bin
+GOFLAGS    ?= -buildvcs=false
+export GOFLAGS
+# Tests must never reach a desktop session's bus or prompt on a display.
+TESTENV    := env -u DISPLAY -u WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS=disabled:
+FUZZTIME   ?= 10s
+DEBS       := git gnome-keyring dbus dbus-x11 libsecret-tools keyutils pass gnupg systemd gh hyperfine libsecret-1-dev pkg-config
+TESTUSER   := keyfobtest
+
+.PHONY: help deps build test test-go test-secret-service test-darwin fuzz fuzz-short bench soak demo install clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## install the Debian packages and the second test uid (as root; a no-op otherwise)
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages: $$missing (run make deps as root)"; exit 1; fi; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id -u $(TESTUSER) >/dev/null 2>&1; then \
+	  useradd -M -s /usr/sbin/nologin $(TESTUSER); fi
+
+build: ## build keyfob and git-credential-keyfob into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/keyfob ./cmd/git-credential-keyfob
+
+test: deps build test-go test-secret-service test-darwin fuzz-short ## everything CI runs: unit, real-parts and fuzz tests
+
+test-go:
+	$(GO) vet ./...
+	$(TESTENV) $(GO) test -race -count=1 ./...
+
+# A real gnome-keyring in a private D-Bus session: the whole test process
+# must run inside the bus, so it is wrapped here (RECIPES: gnome-keyring).
+test-secret-service:
+	@tmp=$$(mktemp -d); mkdir -m700 $$tmp/run; \
+	GOMODCACHE=$$($(GO) env GOMODCACHE) GOCACHE=$$($(GO) env GOCACHE) \
+	env -u DISPLAY -u WAYLAND_DISPLAY -u DBUS_SESSION_BUS_ADDRESS HOME=$$tmp XDG_RUNTIME_DIR=$$tmp/run KEYFOB_SECRET_SERVICE=1 \
+	  dbus-run-session -- sh -c ' \
+	    eval "$$(printf %s test-pass | gnome-keyring-daemon --unlock --components=secrets)"; \
+	    until dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q true; do sleep 0.05; done; \
+	    $(GO) test -race -count=1 -run SecretService ./...'; rc=$$?; rm -rf $$tmp; exit $$rc
+
+test-darwin: ## check the macOS build
+	GOOS=darwin $(GO) build ./...
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s; make fuzz FUZZTIME=5m)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "fuzz $$pkg $$f"; $(TESTENV) $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+demo: build ## the main job end to end: file backend, local git server, clone through the helper
+	$(TESTENV) $(GO) run ./cmd/keyfob/internal/demo $(BIN)
+
+install: build ## install binaries, units and autostart files under $(DESTDIR)$(PREFIX)
+	install -Dm755 $(BIN)/keyfob $(DESTDIR)$(PREFIX)/bin/keyfob
+	install -Dm755 $(BIN)/git-credential-keyfob $(DESTDIR)$(PREFIX)/bin/git-credential-keyfob
+
+clean: ## remove build output
+	rm -rf $(BIN)
