@@ -107,6 +107,10 @@ type Status struct {
 	AuditLog  string `json:"audit_log,omitempty"`
 	Config    string `json:"config,omitempty"`
 	ConfigErr string `json:"config_error,omitempty"`
+	// RouteErrs are routes in force that cannot answer with the tokens
+	// there are (unknown token, host outside its allowlist), each
+	// "file:line: message". Such a route answers nothing.
+	RouteErrs []string `json:"route_errors,omitempty"`
 }
 
 // Candidate is one token considered for a request, with why it did or did

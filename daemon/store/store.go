@@ -130,7 +130,7 @@ func Open(opts Options) (*Store, error) {
 		LibSecretCollectionName: "login",
 		KeychainName:            "login",
 		KeyCtlScope:             "user",
-		KeyCtlPerm:              keyring.GetPermissions(keyring.KEYCTL_PERM_ALL, keyring.KEYCTL_PERM_ALL, 0, 0),
+		KeyCtlPerm:              keyctlPerm,
 		PassDir:                 opts.PassDir,
 		PassPrefix:              "keyfob",
 		FileDir:                 opts.Dir,

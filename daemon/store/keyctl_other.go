@@ -1,0 +1,6 @@
+//go:build !linux
+
+package store
+
+// keyctlPerm is unused where there is no keyctl backend.
+const keyctlPerm = 0
