@@ -48,7 +48,22 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cred.PasswordFP = attrs.Password.Fingerprint()
 	}
 	path := SocketPath()
-	resp, err := Call(path, &Request{Op: op, Cred: cred})
+	req := &Request{Op: op, Cred: cred}
+	resp, err := gitCall(path, req)
+	if err != nil && op == "get" && isNotRunning(err) && AutostartEnabled() {
+		// Only after a failed dial: start the agent (one, however many
+		// helpers ask at once) and ask it.
+		switch serr := StartAgent(path); {
+		case serr == nil:
+			resp, err = gitCall(path, req)
+		case errors.Is(serr, ErrManaged):
+			fmt.Fprintf(stderr, "keyfob: agent not running at %s, and its service manager has not started it: %s\n", path, managedHint())
+			return 0
+		default:
+			fmt.Fprintf(stderr, "keyfob: error: start the agent: %v\n", serr)
+			return 0
+		}
+	}
 	if resp != nil {
 		for _, w := range resp.Warnings {
 			fmt.Fprintf(stderr, "keyfob: warning: %s\n", w)

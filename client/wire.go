@@ -65,6 +65,8 @@ type TokenMeta struct {
 	Username    string    `json:"username,omitempty"`
 	Expires     time.Time `json:"expires,omitzero"`
 	RotateEvery int64     `json:"rotate_every_s,omitempty"`
+	// NoVerify skips validation against the GitHub API.
+	NoVerify bool `json:"no_verify,omitempty"`
 }
 
 // Request is one message from a client to the agent.
@@ -92,6 +94,14 @@ type TokenInfo struct {
 	Expires     time.Time `json:"expires,omitzero"`
 	LastUsed    time.Time `json:"last_used,omitzero"`
 	RotateEvery int64     `json:"rotate_every_s,omitempty"`
+	Login       string    `json:"login,omitempty"`
+	Kind        string    `json:"kind,omitempty"`
+	Scopes      []string  `json:"scopes,omitempty"`
+	Validated   time.Time `json:"validated,omitzero"`
+	Validation  string    `json:"validation,omitempty"`
+	// RejectedAt is where git last reported a rejection (host/path).
+	RejectedAt   string    `json:"rejected_at,omitempty"`
+	LastRejected time.Time `json:"last_rejected,omitzero"`
 }
 
 // Status describes the agent.

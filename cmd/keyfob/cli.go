@@ -127,6 +127,7 @@ func cmdAdd(e *env, args []string) error {
 	user := fs.String("username", "", "username git sends with the token (default x-access-token)")
 	expires := fs.String("expires", "", "expiry: a date, RFC 3339 time, or duration")
 	every := fs.String("rotate-every", "", "rotation period (default 30d)")
+	noVerify := fs.Bool("no-verify", false, "do not check the token against the GitHub API")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func cmdAdd(e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError{"add takes exactly one NAME; the secret comes from the prompt or stdin, never from arguments"}
 	}
-	meta := &client.TokenMeta{Hosts: hosts, Username: *user}
+	meta := &client.TokenMeta{Hosts: hosts, Username: *user, NoVerify: *noVerify}
 	if meta.Expires, err = parseExpires(*expires); err != nil {
 		return err
 	}
@@ -156,13 +157,15 @@ func cmdAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "added %s (%s) for %s\n", pos[0], resp.Tokens[0].Masked, strings.Join(hosts, ", "))
+	printWarnings(e, resp)
+	fmt.Fprintf(e.stdout, "added %s (%s) for %s%s\n", pos[0], resp.Tokens[0].Masked, strings.Join(hosts, ", "), validated(resp.Tokens[0]))
 	return nil
 }
 
 func cmdRotate(e *env, args []string) error {
 	fs := newFlags("rotate", e)
 	expires := fs.String("expires", "", "expiry of the new token")
+	noVerify := fs.Bool("no-verify", false, "do not check the token against the GitHub API")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -170,7 +173,7 @@ func cmdRotate(e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError{"rotate takes exactly one NAME"}
 	}
-	meta := &client.TokenMeta{}
+	meta := &client.TokenMeta{NoVerify: *noVerify}
 	if meta.Expires, err = parseExpires(*expires); err != nil {
 		return err
 	}
@@ -182,7 +185,8 @@ func cmdRotate(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "rotated %s (now %s)\n", pos[0], resp.Tokens[0].Masked)
+	printWarnings(e, resp)
+	fmt.Fprintf(e.stdout, "rotated %s (now %s)%s\n", pos[0], resp.Tokens[0].Masked, validated(resp.Tokens[0]))
 	return nil
 }
 
@@ -290,6 +294,9 @@ func cmdStatus(e *env, args []string) error {
 	if s.ConfigErr != "" {
 		fmt.Fprintf(e.stdout, "config error (previous config kept): %s\n", s.ConfigErr)
 	}
+	for _, r := range s.RouteErrs {
+		fmt.Fprintf(e.stdout, "route error (the route answers nothing): %s\n", r)
+	}
 	if s.Locked {
 		return nil
 	}
@@ -298,7 +305,7 @@ func cmdStatus(e *env, args []string) error {
 		printTokens(e.stdout, toks)
 	}
 	for _, t := range toks {
-		if t.State != "ok" {
+		if t.Reason != "" {
 			fmt.Fprintf(e.stdout, "%s: %s: %s\n", t.Name, t.State, t.Reason)
 		}
 	}
@@ -321,16 +328,7 @@ func cmdWhich(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if resp.Token == "" {
-		fmt.Fprintf(e.stdout, "no token: %s\n", resp.Reason)
-	} else {
-		fmt.Fprintf(e.stdout, "%s (%s)\n", resp.Token, resp.Reason)
-	}
-	for _, c := range resp.Candidates {
-		if !c.Chosen {
-			fmt.Fprintf(e.stdout, "  not %s: %s\n", c.Token, c.Reason)
-		}
-	}
+	printWhich(e.stdout, resp)
 	return nil
 }
 
@@ -376,3 +374,27 @@ func cmdVersion(e *env, args []string) error {
 }
 
 var version = "dev"
+
+func printWarnings(e *env, resp *client.Response) {
+	for _, w := range resp.Warnings {
+		fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
+	}
+}
+
+// validated describes what the GitHub API said when the token was stored.
+func validated(t client.TokenInfo) string {
+	switch t.Validation {
+	case "valid":
+		s := "; GitHub says: " + t.Login + ", " + t.Kind
+		if t.Scopes != nil {
+			s += ", scopes: " + strings.Join(t.Scopes, " ")
+		}
+		if !t.Expires.IsZero() {
+			s += ", expires " + t.Expires.UTC().Format(time.DateTime) + " UTC"
+		}
+		return s
+	case "":
+		return ""
+	}
+	return "; " + t.Validation
+}

@@ -31,7 +31,7 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"serve":   {cmdServe, "serve [--backend B] [--log-level L]   run the agent in the foreground"},
+		"serve":   {cmdServe, "serve [--backend B] [--log-level L] [--auto-lock D]   run the agent in the foreground"},
 		"unlock":  {cmdUnlock, "unlock                                unlock the keychain"},
 		"lock":    {cmdLock, "lock                                  drop every secret from memory"},
 		"add":     {cmdAdd, "add NAME --host H [--host H]... [--username U] [--expires T] [--rotate-every D]"},
@@ -43,6 +43,9 @@ func init() {
 		"token":   {cmdToken, "token URL|NAME                        print one token"},
 		"audit":   {cmdAudit, "audit [--since D] [--token NAME]      read the audit log"},
 		"version": {cmdVersion, "version                               print the version"},
+		"exec":    {cmdExec, "exec [--url URL|--token NAME] -- CMD...  run CMD with GH_TOKEN and GITHUB_TOKEN set"},
+		"setup":   {cmdSetup, "setup git [--host H]... [--dry-run] | systemd [--exe P] [--dry-run]   set up git's helper, or the systemd user units"},
+		"doctor":  {cmdDoctor, "doctor                                check the agent, config and git settings"},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/cmd/keyfob/internal/gitserver"
+	"github.com/keyfob/keyfob/daemon/github/githubtest"
 )
 
 func TestMain(m *testing.M) {
@@ -48,6 +49,7 @@ func scriptParams(dir string) testscript.Params {
 				"KEYFOB_CONFIG":            "",
 				"KEYFOB_BACKEND":           "file",
 				"KEYFOB_FILE_PASSPHRASE":   "correct horse battery staple",
+				"KEYFOB_AUTOSTART":         "0", // scripts start the agent; session_test.go tests autostart
 				"DBUS_SESSION_BUS_ADDRESS": "disabled:",
 				"GIT_CONFIG_NOSYSTEM":      "1",
 				"GIT_CONFIG_GLOBAL":        filepath.Join(home, ".gitconfig"),
@@ -67,6 +69,9 @@ func scriptParams(dir string) testscript.Params {
 			"gitserver": cmdGitServer,
 			"waitagent": cmdWaitAgent,
 			"nocanary":  cmdNoCanary,
+			"waitstate": cmdWaitState,
+			"githubapi": cmdGitHubAPI,
+			"expand":    cmdExpand,
 		},
 	}
 }
@@ -74,6 +79,7 @@ func scriptParams(dir string) testscript.Params {
 // scriptState is what custom commands keep between lines of one script.
 type scriptState struct {
 	git *gitserver.Server
+	api *githubtest.Server
 }
 
 // gitserver start | repo OWNER NAME | allow OWNER TOKEN | revoke OWNER
@@ -158,4 +164,28 @@ func cmdNoCanary(ts *testscript.TestScript, neg bool, args []string) {
 		})
 		ts.Check(err)
 	}
+}
+
+// waitstate NAME STATE waits up to 10s until keyfob list shows token NAME
+// in STATE (background re-validation changes it).
+func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitstate NAME STATE")
+	}
+	path := filepath.Join(ts.Getenv("XDG_RUNTIME_DIR"), "keyfob", "agent.sock")
+	last := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := client.Call(path, &client.Request{Op: client.OpList})
+		if err != nil {
+			ts.Fatalf("list: %v", err)
+		}
+		for _, t := range resp.Tokens {
+			if t.Name == args[0] {
+				if last = t.State; last == args[1] {
+					return
+				}
+			}
+		}
+	}
+	ts.Fatalf("token %s is %q, not %q, after 10s", args[0], last, args[1])
 }

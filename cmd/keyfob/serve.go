@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -15,8 +16,10 @@ import (
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/desktop"
 	"github.com/keyfob/keyfob/daemon/harden"
 	"github.com/keyfob/keyfob/daemon/listen"
+	"github.com/keyfob/keyfob/daemon/notify"
 	"github.com/keyfob/keyfob/daemon/server"
 	"github.com/keyfob/keyfob/daemon/store"
 )
@@ -25,6 +28,11 @@ func cmdServe(e *env, args []string) error {
 	fs := newFlags("serve", e)
 	backend := fs.String("backend", os.Getenv("KEYFOB_BACKEND"), "keychain backend: "+fmt.Sprint(store.Backends))
 	level := fs.String("log-level", envOr("KEYFOB_LOG_LEVEL", "info"), "debug, info, warn or error")
+	autoLockDef, err := autoLockDefault()
+	if err != nil {
+		return err
+	}
+	autoLock := fs.Duration("auto-lock", autoLockDef, "lock after this long without a token used (15m); 0 never ($"+autoLockEnv+")")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,22 +86,37 @@ func cmdServe(e *env, args []string) error {
 		Audit:      alog,
 		Log:        log,
 		Socket:     socket,
+		ConfigPath: client.ConfigPath(),
+		AutoLock:   *autoLock,
+		OnChange:   statusNotifier(log),
+		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
+		Notify:     desktop.Notify,
 	})
 	if err := a.Start(); err != nil {
 		log.Warn("agent starts locked", zap.Error(err))
 	}
+	stopConfig := watchConfig(a, client.ConfigPath(), log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	srv := &server.Server{Handler: a, Log: log}
 	log.Info("serving", zap.String("socket", socket), zap.String("backend", *backend), zap.String("state", a.Summary()))
+	endSession := startSession(ctx, a, log)
+	go a.RunChecks(ctx, time.Hour)
 	err = srv.Serve(ctx, l)
+	stop()
+	endSession()
+	stopConfig()
+	a.Wait()
 	a.Lock()
 	log.Info("stopped")
 	return err
 }
 
 func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
+	if e.stderr == os.Stderr && notify.StderrIsJournal() {
+		return zap.New(notify.JournalCore(lvl))
+	}
 	cfg := zap.NewProductionEncoderConfig()
 	cfg.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(cfg), zapcore.AddSync(e.stderr), lvl)

@@ -48,6 +48,19 @@ type Config struct {
 	RotateEvery time.Duration
 	// WarnWithin is the expiry warning window.
 	WarnWithin time.Duration
+	// GitHubAPI overrides github.com's API base (KEYFOB_GITHUB_API).
+	GitHubAPI string
+	// Enterprise maps GitHub Enterprise hosts to their API base ("" for
+	// https://HOST/api/v3).
+	Enterprise map[string]string
+	// Notify, if set, shows a desktop notification.
+	Notify func(summary, body string) error
+	// AutoLock locks the agent after this long without a request that
+	// uses or changes a token; 0 never locks (RunAutoLock).
+	AutoLock time.Duration
+	// OnChange, if set, is called with Summary after every unlock, lock
+	// and change in the number of tokens (sd_notify STATUS=).
+	OnChange func(summary string)
 }
 
 type entry struct {
@@ -68,6 +81,12 @@ type Agent struct {
 	lockErr   string
 	routes    []policy.Route
 	configErr string
+	bg        sync.WaitGroup
+
+	pathHints pathHints
+	// lastActive is when a request last used or changed a token (Unix
+	// nanoseconds), for AutoLock.
+	lastActive atomic.Int64
 }
 
 // New returns a locked agent. Call Unlock (or Start) to read the keychain.
@@ -133,16 +152,26 @@ func (a *Agent) install(st *store.Store, toks []store.Token) {
 	a.st, a.tokens, a.lockErr = st, m, ""
 	a.mu.Unlock()
 	wipe(old)
+	a.active()
+	a.changed()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.Check()
+	}()
 }
 
 // Lock drops every secret from memory.
-func (a *Agent) Lock() {
+func (a *Agent) Lock() { a.lockWith("locked by keyfob lock") }
+
+func (a *Agent) lockWith(reason string) {
 	a.mu.Lock()
 	old := a.tokens
-	a.st, a.tokens, a.lockErr = nil, nil, "locked by keyfob lock"
+	a.st, a.tokens, a.lockErr = nil, nil, reason
 	a.mu.Unlock()
 	wipe(old)
-	a.log.Info("locked")
+	a.log.Info("locked", zap.String("reason", reason))
+	a.changed()
 }
 
 func wipe(m map[string]*entry) {
@@ -155,7 +184,11 @@ func wipe(m map[string]*entry) {
 func (a *Agent) SetRoutes(routes []policy.Route, configErr string) {
 	a.mu.Lock()
 	a.routes, a.configErr = routes, configErr
+	probs := a.routeProblems()
 	a.mu.Unlock()
+	for _, p := range probs {
+		a.log.Warn("route cannot answer", zap.String("problem", p))
+	}
 }
 
 // Summary says how the agent is, for logs and sd_notify STATUS=.
@@ -194,6 +227,9 @@ func setPeer(ev *audit.Event, p peercred.Cred) {
 
 // Handle implements server.Handler.
 func (a *Agent) Handle(_ context.Context, peer peercred.Cred, req *client.Request) *client.Response {
+	if req.Op != client.OpPing && req.Op != client.OpStatus {
+		a.active()
+	}
 	switch req.Op {
 	case client.OpPing, client.OpStatus:
 		return &client.Response{Status: a.status()}
@@ -246,7 +282,7 @@ func lockedResp(lockErr string) *client.Response {
 func (a *Agent) policyTokens() []policy.Token {
 	toks := make([]policy.Token, 0, len(a.tokens))
 	for _, e := range a.tokens {
-		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username})
+		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username, Unusable: unusable(e)})
 	}
 	slices.SortFunc(toks, func(x, y policy.Token) int { return cmpString(x.Name, y.Name) })
 	return toks
@@ -282,7 +318,7 @@ func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.
 		return a.audited(peer, ev, lockedResp(a.lockErr))
 	}
 	var e *entry
-	var route, reason string
+	var route, reason, pathWarn string
 	switch {
 	case req.Name != "" && req.Cred == nil:
 		e = a.tokens[req.Name]
@@ -299,9 +335,16 @@ func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.
 			return a.audited(peer, ev, errResp(client.CodeDenied, d.Reason, ""))
 		case policy.NoMatch:
 			ev.Decision, ev.Reason = audit.NoMatch, d.Reason
-			return a.audited(peer, ev, errResp(client.CodeNotFound, d.Reason, ""))
+			resp := a.audited(peer, ev, errResp(client.CodeNotFound, d.Reason, ""))
+			if op == "get" && d.PathRoutes {
+				resp.Warnings = appendNonEmpty(resp.Warnings, a.pathHints.note(req.Cred.Protocol, req.Cred.Host, a.cfg.Now()))
+			}
+			return resp
 		}
 		e, route, reason = a.tokens[d.Token], d.Route, d.Reason
+		if op == "get" && d.PathRoutes {
+			pathWarn = a.pathHints.note(req.Cred.Protocol, req.Cred.Host, a.cfg.Now())
+		}
 	default:
 		ev.Decision, ev.Reason = audit.BadRequest, "neither a name nor a URL"
 		return a.audited(peer, ev, errResp(client.CodeBadRequest, "token needs a name or a URL", ""))
@@ -314,7 +357,9 @@ func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.
 		Fingerprint: ev.FP,
 		Route:       route,
 		Reason:      reason,
-		Secret:      e.tok.Secret,
+		// A copy: a lock or rotate wipes the held bytes, and must not
+		// reach an answer that is still being written.
+		Secret: client.NewSecret(e.tok.Secret.Reveal()),
 	}
 	if !e.tok.Meta.Expires.IsZero() {
 		resp.Expiry = e.tok.Meta.Expires.Unix()
@@ -325,6 +370,7 @@ func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.
 		if w := a.warning(e, now); w != "" {
 			resp.Warnings = append(resp.Warnings, w)
 		}
+		resp.Warnings = appendNonEmpty(resp.Warnings, pathWarn)
 	}
 	return resp
 }
@@ -387,6 +433,8 @@ func (a *Agent) gitReport(peer peercred.Cred, req *client.Request) *client.Respo
 	}
 	e.suspect.Store(true)
 	ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
+	a.bg.Add(1)
+	go a.revalidate(peer, e.tok.Name, ev.FP, req.Cred.Host, req.Cred.Path)
 	ev.Reason = "git reported a rejection; token kept and marked suspect"
 	resp.Warnings = []string{fmt.Sprintf("%s was rejected by %s%s; keyfob keeps it. If it was revoked or expired, run: keyfob rotate %s",
 		e.tok.Name, req.Cred.Host, pathSuffix(req.Cred.Path), e.tok.Name)}
@@ -438,6 +486,31 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	if req.Secret.IsZero() {
 		return fail(client.CodeBadRequest, "empty token", "pass the token on stdin or at the prompt")
 	}
+	meta := req.Meta
+	if meta == nil {
+		meta = &client.TokenMeta{}
+	}
+	// Validate before taking the lock: the API may be slow, and the old
+	// secret stays in force until the new one has passed.
+	hosts := meta.Hosts
+	if req.Op == client.OpRotate {
+		a.mu.RLock()
+		if old := a.tokens[req.Name]; old != nil {
+			hosts = old.tok.Meta.Hosts
+		}
+		a.mu.RUnlock()
+	}
+	for _, h := range hosts {
+		if err := checkHost(h); err != nil {
+			return fail(client.CodeBadRequest, err.Error(), "")
+		}
+	}
+	vd, err := a.validate(hosts, req.Secret, meta.NoVerify)
+	if err != nil {
+		return fail(client.CodeDenied, "GitHub refused the token: "+err.Error()+"; nothing was stored", "check the token, or pass --no-verify to store it unchecked")
+	}
+
+	defer a.changed() // after the unlock below
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.st == nil {
@@ -453,31 +526,26 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	case req.Op == client.OpRotate && old == nil:
 		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 	case req.Op == client.OpAdd:
-		m := req.Meta
-		if m == nil || len(m.Hosts) == 0 {
+		if len(meta.Hosts) == 0 {
 			return fail(client.CodeBadRequest, "a token needs at least one --host", "")
 		}
-		for _, h := range m.Hosts {
-			if err := checkHost(h); err != nil {
-				return fail(client.CodeBadRequest, err.Error(), "")
-			}
-		}
-		user := m.Username
+		user := meta.Username
 		if user == "" {
 			user = DefaultUsername
 		}
-		t = store.Token{Name: req.Name, Meta: store.Meta{Hosts: m.Hosts, Username: user, Created: now,
-			Expires: m.Expires, RotateEvery: time.Duration(m.RotateEvery) * time.Second}}
+		t = store.Token{Name: req.Name, Meta: store.Meta{Hosts: meta.Hosts, Username: user, Created: now,
+			Expires: meta.Expires, RotateEvery: time.Duration(meta.RotateEvery) * time.Second}}
 	default:
 		t = old.tok
-		t.Meta.Rotated = now
-		t.Meta.Expires = time.Time{}
-		if req.Meta != nil && !req.Meta.Expires.IsZero() {
-			t.Meta.Expires = req.Meta.Expires
-		}
+		m := &t.Meta
+		m.Rotated, m.Expires = now, meta.Expires
+		m.Login, m.Kind, m.Scopes, m.Validated, m.Validation, m.ValidationMsg = "", "", nil, time.Time{}, "", ""
+		m.RejectedAt = ""
 	}
+	vd.apply(&t.Meta, now)
 	t.Secret = client.NewSecret(req.Secret.Reveal())
 	if err := a.st.Put(t); err != nil {
+		t.Secret.Wipe()
 		a.log.Error("keychain write", zap.String("token", t.Name), zap.Error(err))
 		return fail(client.CodeUnavailable, "keychain write failed; nothing changed", "keyfob doctor checks the backend")
 	}
@@ -486,8 +554,10 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	if old != nil {
 		old.tok.Secret.Wipe()
 	}
-	ev.Decision, ev.FP = audit.Changed, t.Secret.Fingerprint()
-	return a.audited(peer, ev, &client.Response{Token: t.Name, Fingerprint: ev.FP, Tokens: []client.TokenInfo{a.info(e, a.cfg.Now())}})
+	ev.Decision, ev.FP, ev.Reason = audit.Changed, t.Secret.Fingerprint(), vd.msg
+	resp := &client.Response{Token: t.Name, Fingerprint: ev.FP, Tokens: []client.TokenInfo{a.info(e, a.cfg.Now())}}
+	resp.Warnings = appendNonEmpty(resp.Warnings, vd.warning)
+	return a.audited(peer, ev, resp)
 }
 
 func checkHost(h string) error {
@@ -504,6 +574,7 @@ func checkHost(h string) error {
 
 func (a *Agent) remove(peer peercred.Cred, req *client.Request) *client.Response {
 	ev := audit.Event{Op: "remove", Token: req.Name}
+	defer a.changed() // after the unlock below
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.st == nil {
@@ -518,7 +589,7 @@ func (a *Agent) remove(peer peercred.Cred, req *client.Request) *client.Response
 	if err != nil {
 		a.log.Error("keychain remove", zap.String("token", req.Name), zap.Error(err))
 		ev.Decision, ev.Reason = audit.Failed, "keychain error"
-		return a.audited(peer, ev, errResp(client.CodeUnavailable, "keychain remove failed; nothing changed", ""))
+		return a.audited(peer, ev, errResp(client.CodeUnavailable, "keychain remove failed; nothing changed", "keyfob doctor checks the backend"))
 	}
 	if e := a.tokens[req.Name]; e != nil {
 		ev.FP = e.tok.Secret.Fingerprint()
@@ -555,6 +626,7 @@ func (a *Agent) statusLocked() *client.Status {
 		Version: client.Version, PID: os.Getpid(), Backend: a.cfg.Backend,
 		Locked: a.st == nil, LockError: a.lockErr, Tokens: len(a.tokens),
 		Socket: a.cfg.Socket, Config: a.cfg.ConfigPath, ConfigErr: a.configErr,
+		RouteErrs: a.routeProblems(),
 	}
 	if a.cfg.Audit != nil {
 		s.AuditLog = a.cfg.Audit.Path()

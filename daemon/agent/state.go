@@ -15,6 +15,9 @@ const (
 	StateRotationDue = "rotation-due"
 	StateExpiring    = "expiring"
 	StateExpired     = "expired"
+	StateInvalid     = "invalid"
+	StateMissing     = "missing-permissions"
+	StateUnverified  = "unverified"
 )
 
 // prefixes GitHub and GitLab put on their tokens; Mask keeps them.
@@ -41,12 +44,16 @@ func Mask(s client.Secret) string {
 func (a *Agent) state(e *entry, now time.Time) (string, string) {
 	m := e.tok.Meta
 	switch {
+	case m.Validation == Invalid:
+		return StateInvalid, m.ValidationMsg
 	case !m.Expires.IsZero() && !now.Before(m.Expires):
 		return StateExpired, "expired " + m.Expires.UTC().Format(time.DateTime) + " UTC"
 	case !m.Expires.IsZero() && m.Expires.Sub(now) <= a.cfg.WarnWithin:
 		return StateExpiring, fmt.Sprintf("expires %s UTC (in %s)", m.Expires.UTC().Format(time.DateTime), roundDays(m.Expires.Sub(now)))
+	case m.Validation == MissingPerms:
+		return StateMissing, m.ValidationMsg
 	case e.suspect.Load():
-		return StateSuspect, "a remote rejected it (git erase)"
+		return StateSuspect, "a remote rejected it (git erase); re-validating"
 	}
 	every := m.RotateEvery
 	if every == 0 {
@@ -58,6 +65,12 @@ func (a *Agent) state(e *entry, now time.Time) (string, string) {
 	}
 	if !since.IsZero() && now.Sub(since) >= every {
 		return StateRotationDue, fmt.Sprintf("last rotated %s ago (every %s)", roundDays(now.Sub(since)), roundDays(every))
+	}
+	if m.Validation == Unverified {
+		return StateUnverified, m.ValidationMsg
+	}
+	if m.RejectedAt != "" {
+		return StateOK, fmt.Sprintf("valid, but %s rejected it on %s: the token may lack access there", m.RejectedAt, m.LastRejected.Format(time.DateOnly))
 	}
 	return StateOK, ""
 }
@@ -73,7 +86,7 @@ func roundDays(d time.Duration) string {
 // expired, at most once an hour per token.
 func (a *Agent) warning(e *entry, now time.Time) string {
 	st, why := a.state(e, now)
-	if st == StateOK || st == StateSuspect {
+	if st == StateOK || st == StateSuspect || st == StateUnverified {
 		return ""
 	}
 	last := e.lastWarn.Load()
@@ -93,6 +106,9 @@ func (a *Agent) info(e *entry, now time.Time) client.TokenInfo {
 		Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username, State: st, Reason: why,
 		Created: e.tok.Meta.Created, Rotated: e.tok.Meta.Rotated, Expires: e.tok.Meta.Expires,
 		RotateEvery: int64(e.tok.Meta.RotateEvery / time.Second),
+		Login:       e.tok.Meta.Login, Kind: e.tok.Meta.Kind, Scopes: e.tok.Meta.Scopes,
+		Validated: e.tok.Meta.Validated, Validation: e.tok.Meta.Validation,
+		RejectedAt: e.tok.Meta.RejectedAt, LastRejected: e.tok.Meta.LastRejected,
 	}
 	if n := e.lastUsed.Load(); n != 0 {
 		ti.LastUsed = time.Unix(0, n).UTC()

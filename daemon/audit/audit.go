@@ -5,6 +5,7 @@ package audit
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -126,8 +127,15 @@ func (l *Log) Write(e Event) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// A full disk can take part of a line before failing (ENOSPC after a
+	// short write). Cut the file back to where the line began, so the next
+	// line does not start in the middle of this one.
+	end, serr := l.f.Seek(0, io.SeekEnd)
 	err := l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
 	if err != nil {
+		if serr == nil {
+			_ = l.f.Truncate(end)
+		}
 		return fmt.Errorf("write audit log %s: %w", l.path, err)
 	}
 	return nil

@@ -32,6 +32,17 @@ type Token struct {
 type Route struct {
 	Match string
 	Token string
+	// Source says where the route was written ("config.toml:7"), for
+	// messages; "" when unknown.
+	Source string
+}
+
+// Describe names the route and, when known, where it was written.
+func (r Route) Describe() string {
+	if r.Source == "" {
+		return "route " + r.Match
+	}
+	return "route " + r.Match + " (" + r.Source + ")"
 }
 
 // Outcome of a decision.
@@ -58,6 +69,9 @@ type Decision struct {
 	Route      string
 	Reason     string
 	Candidates []Candidate
+	// PathRoutes is set when git sent no path although routes for
+	// repositories on this host exist: only host-level routes could match.
+	PathRoutes bool
 }
 
 // CheckRequest refuses requests keyfob never answers: a token travels only
@@ -155,14 +169,24 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 		pb, _ := ParsePattern(b.Match)
 		return pb.Specificity() - pa.Specificity()
 	})
+	d.PathRoutes = target.Owner == "" && HasPathRoutes(r.Host, routes)
 	for _, rt := range matched {
+		// A broken route answers nothing rather than letting a less
+		// specific route or the host's fallback token answer in its place.
 		t, ok := byName[rt.Token]
 		if !ok {
-			continue
+			d.Outcome, d.Reason = NoMatch, fmt.Sprintf("%s names token %q, which does not exist", rt.Describe(), rt.Token)
+			d.markOthers(toks, r.Host, "the matching route is broken")
+			return d
 		}
-		if consider(t, "route "+rt.Match) {
-			d.Outcome, d.Token, d.Route, d.Reason = Granted, t.Name, rt.Match, "route "+rt.Match
-			d.markOthers(toks, "a more specific route chose "+t.Name)
+		if !HostAllowed(t.Hosts, r.Host) {
+			d.Outcome, d.Reason = NoMatch, fmt.Sprintf("%s names token %s, whose allowlist does not have %s", rt.Describe(), t.Name, r.Host)
+			d.markOthers(toks, r.Host, "the matching route is broken")
+			return d
+		}
+		if consider(t, rt.Describe()) {
+			d.Outcome, d.Token, d.Route, d.Reason = Granted, t.Name, rt.Match, rt.Describe()
+			d.markOthers(toks, r.Host, "a more specific route chose "+t.Name)
 			return d
 		}
 	}
@@ -196,6 +220,14 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 	switch len(pool) {
 	case 0:
 		d.Outcome, d.Reason = NoMatch, "no token for this remote"
+		// A token that would answer but must not says why, so the
+		// user learns what to fix.
+		for _, t := range toks {
+			if t.Unusable != "" && HostAllowed(t.Hosts, r.Host) && (r.Username == "" || r.Username == t.Username) {
+				d.Reason = t.Unusable
+				break
+			}
+		}
 	case 1:
 		t := pool[0]
 		why := "its allowlist has " + r.Host
@@ -214,15 +246,32 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 		d.Outcome = NoMatch
 		d.Reason = fmt.Sprintf("ambiguous: tokens %s all allow %s; add a route, or use a username in the URL", strings.Join(names, ", "), r.Host)
 	}
-	d.markOthers(toks, fmt.Sprintf("host %s is not in its allowlist", r.Host))
+	d.markOthers(toks, r.Host, "routes reserve it for the repositories they name")
 	return d
 }
 
-// markOthers records every token not yet considered.
-func (d *Decision) markOthers(toks []Token, reason string) {
+// markOthers records every token not yet considered: a token whose
+// allowlist lacks the host says so, the others get reason.
+func (d *Decision) markOthers(toks []Token, host, reason string) {
 	for _, t := range toks {
-		if !slices.ContainsFunc(d.Candidates, func(c Candidate) bool { return c.Token == t.Name }) {
-			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: reason})
+		if slices.ContainsFunc(d.Candidates, func(c Candidate) bool { return c.Token == t.Name }) {
+			continue
+		}
+		why := reason
+		if !HostAllowed(t.Hosts, host) {
+			why = fmt.Sprintf("host %s is not in its allowlist", host)
+		}
+		d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: why})
+	}
+}
+
+// HasPathRoutes reports whether some route for host names an owner or a
+// repository, and so needs git to send the path.
+func HasPathRoutes(host string, routes []Route) bool {
+	for _, rt := range routes {
+		if p, err := ParsePattern(rt.Match); err == nil && p.HasPath() && strings.EqualFold(p.Host(), host) {
+			return true
 		}
 	}
+	return false
 }

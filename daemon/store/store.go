@@ -60,6 +60,20 @@ type Meta struct {
 	Rotated     time.Time     `json:"rotated,omitzero"`
 	Expires     time.Time     `json:"expires,omitzero"`
 	RotateEvery time.Duration `json:"rotate_every,omitempty"`
+
+	// What the API said at the last validation.
+	Login      string    `json:"login,omitempty"`
+	Kind       string    `json:"kind,omitempty"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	Validated  time.Time `json:"validated,omitzero"`
+	Validation string    `json:"validation,omitempty"` // valid, unverified, invalid, missing-permissions
+	// ValidationMsg is the API's own words (or why it was not asked).
+	ValidationMsg string `json:"validation_msg,omitempty"`
+
+	LastUsed     time.Time `json:"last_used,omitzero"`
+	LastRejected time.Time `json:"last_rejected,omitzero"`
+	// RejectedAt is the host/path of the last rejection git reported.
+	RejectedAt string `json:"rejected_at,omitempty"`
 }
 
 // Token is a named secret with its metadata.
@@ -146,6 +160,7 @@ func Open(opts Options) (*Store, error) {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open file keyring: %w", err)
 		}
+		removeStaged(opts.Dir)
 		cfg.FilePasswordFunc = s.passphrase
 	}
 	kr, err := keyring.Open(cfg)
@@ -317,6 +332,15 @@ func (s *Store) setFileAtomic(it keyring.Item) error {
 		return err
 	}
 	return syncFile(s.dir)
+}
+
+// removeStaged deletes staging directories left by a write that was killed
+// before its rename: they hold an item that was never acknowledged.
+func removeStaged(dir string) {
+	stages, _ := filepath.Glob(filepath.Join(dir, ".stage-*"))
+	for _, d := range stages {
+		_ = os.RemoveAll(d)
+	}
 }
 
 func syncFile(path string) error {

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+type report struct {
+	machine [][2]string
+	rounds  int
+	warm    int
+	loadDur time.Duration
+	procs   []*proc
+	load    []loadRun
+	mem     memory
+}
+
+func ms(ns float64) string { return fmt.Sprintf("%.2f", ns/1e6) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func (r *report) find(group, prefix string) *proc {
+	for _, p := range r.procs {
+		if p.group == group && strings.HasPrefix(p.name, prefix) && p.skip == "" && len(p.wall) > 0 {
+			return p
+		}
+	}
+	return nil
+}
+
+func (r *report) write(w io.Writer) {
+	fmt.Fprintf(w, "# keyfob benchmarks\n\n")
+	fmt.Fprintf(w, "Written by `make bench` (the program in `bench/`). Every number below comes from one run on the machine below; "+
+		"they are reported numbers, not pass/fail tests. Re-run on your own machine to compare.\n\n")
+	fmt.Fprintf(w, "## Machine\n\n| | |\n|---|---|\n")
+	for _, kv := range r.machine {
+		fmt.Fprintf(w, "| %s | %s |\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "\n## How to re-run\n\n```sh\nmake bench                       # builds bin/, starts a private D-Bus session with gnome-keyring, writes this file\n"+
+		"make bench BENCHFLAGS='-n 100'   # fewer rounds\n```\n\n"+
+		"It needs `git`, `gh`, `gnome-keyring`, `dbus`, `libsecret-1-dev` and `pkg-config` (`make deps` installs them as root). "+
+		"A contender that cannot run is listed as skipped, with the reason.\n\n")
+
+	fmt.Fprintf(w, "## Whole processes\n\n")
+	fmt.Fprintf(w, "Each contender is started as a new process with git's credential request on stdin, %d times after %d warm-up rounds. "+
+		"Every round runs all contenders once, in a new random order, so drift on the machine spreads evenly. "+
+		"Times are wall clock from fork to exit, as seen by the parent; CPU is the child's user+system time. Peak RSS is `ru_maxrss` "+
+		"(for `git credential fill`, git's or its helper's, whichever is larger), median of 10 separate runs started by `bench/rss`, a small static starter: "+
+		"the kernel counts the starter's own memory up to the exec, so the floor's figure is the lower bound of this column. "+
+		"Spread: p10–p90, and MAD (median absolute deviation).\n\n", r.rounds, r.warm)
+	for _, g := range []struct{ group, title, floor, ref string }{
+		{"get", "A helper's get (what git pays per fetch, per helper)", "floor", "git-credential-keyfob"},
+		{"fill", "`git credential fill` end to end through each helper", "floor", "keyfob"},
+	} {
+		fmt.Fprintf(w, "### %s\n\n", g.title)
+		fmt.Fprintf(w, "| contender | median ms | p10–p90 ms | MAD ms | × floor | × keyfob | CPU ms | peak RSS | runs |\n")
+		fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		floor, ref := r.find(g.group, g.floor), r.find(g.group, g.ref)
+		for _, p := range r.procs {
+			if p.group != g.group {
+				continue
+			}
+			name := p.name
+			if g.group == "fill" {
+				name = "fill via " + p.name
+			}
+			if p.skip != "" || len(p.wall) == 0 {
+				fmt.Fprintf(w, "| %s | skipped: %s | | | | | | | |\n", name, strings.ReplaceAll(p.skip, "|", "/"))
+				continue
+			}
+			s := summarize(p.wall)
+			ratio := func(o *proc) string {
+				if o == nil {
+					return "–"
+				}
+				return fmt.Sprintf("%.2f", s.med/summarize(o.wall).med)
+			}
+			rss := slices.Clone(p.maxrss)
+			slices.Sort(rss)
+			if len(rss) == 0 {
+				rss = []int64{0}
+			}
+			fails := ""
+			if p.fails > 0 {
+				fails = fmt.Sprintf(" (%d failed)", p.fails)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %d%s |\n", name, ms(s.med), ms(s.p10), ms(s.p90), ms(s.mad),
+				ratio(floor), ratio(ref), ms(summarize(p.cpu).med), mib(rss[len(rss)/2]), s.n, fails)
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "### Targets (issue 8)\n\n| target | measured | |\n|---|---:|---|\n")
+	k := r.find("get", "git-credential-keyfob")
+	target := func(name string, other *proc, want float64, keyfobOverOther bool) {
+		if k == nil || other == nil {
+			fmt.Fprintf(w, "| %s | not measured | |\n", name)
+			return
+		}
+		km, om := summarize(k.wall).med, summarize(other.wall).med
+		v, ok := om/km, om/km >= want
+		if keyfobOverOther {
+			v, ok = km/om, km/om <= want
+		}
+		verdict := "met"
+		if !ok {
+			verdict = "not met"
+		}
+		fmt.Fprintf(w, "| %s | %.2f× | %s |\n", name, v, verdict)
+	}
+	target("helper get ≤ 1.15× git credential-cache get (aim 1.0×)", r.find("get", "git credential-cache"), 1.15, true)
+	target("libsecret get ≥ 5× helper get", r.find("get", "git-credential-libsecret"), 5, false)
+	target("gh auth token ≥ 14× helper get", r.find("get", "gh auth token"), 14, false)
+	if k != nil && len(k.maxrss) > 0 {
+		rss := slices.Max(k.maxrss)
+		verdict := "met"
+		if rss > 3<<20 {
+			verdict = "not met"
+		}
+		fmt.Fprintf(w, "| helper peak RSS ≤ 3 MB (largest of all runs) | %s | %s |\n", mib(rss), verdict)
+	}
+	verdict := "met"
+	if r.mem.idle > 15<<20 {
+		verdict = "not met"
+	}
+	fmt.Fprintf(w, "| agent idle RSS ≤ 15 MB | %s | %s |\n", mib(r.mem.idle), verdict)
+	var best, p99at8 float64
+	for _, l := range r.load {
+		if !l.persistent && l.tokens == 1 {
+			best = max(best, l.rate())
+		}
+		if l.clients == 8 && !l.persistent && l.tokens == 1 {
+			p99at8 = float64(l.p99)
+		}
+	}
+	verdict = "met"
+	if best < 50000 {
+		verdict = "not met"
+	}
+	fmt.Fprintf(w, "| agent ≥ 50,000 one-shot requests/s, audit on | %.0f/s | %s |\n", best, verdict)
+	verdict = "met"
+	if p99at8 >= float64(time.Millisecond) {
+		verdict = "not met"
+	}
+	fmt.Fprintf(w, "| agent p99 < 1 ms at 8 one-shot clients | %s ms | %s |\n\n", ms(p99at8), verdict)
+
+	fmt.Fprintf(w, "## The agent under load\n\n")
+	fmt.Fprintf(w, "A real `keyfob serve` (file backend, audit log on) answers `get` requests over its Unix socket from N concurrent clients "+
+		"in the bench process, for %s per row. One-shot clients connect, ask once and close, as the git helper does; persistent clients keep "+
+		"one connection. Latency is per request, connect included. The load generator shares the machine's CPUs with the agent. "+
+		"CPU per request is the agent's user+system time (from /proc/PID/stat) divided by the requests answered. "+
+		"The audit log is emptied between rows; every request still writes its line.\n\n", r.loadDur)
+	fmt.Fprintf(w, "| clients | connections | tokens held | requests/s | p50 ms | p99 ms | agent CPU µs/request | errors |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.load {
+		kind := "one-shot"
+		if l.persistent {
+			kind = "persistent"
+		}
+		fmt.Fprintf(w, "| %d | %s | %d | %.0f | %s | %s | %.1f | %d |\n", l.clients, kind, l.tokens, l.rate(),
+			ms(float64(l.p50)), ms(float64(l.p99)), float64(l.cpuPerReq())/1e3, l.errors)
+	}
+	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
+	fmt.Fprintf(w, "| idle, just unlocked, 1 token | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
+		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))
+}

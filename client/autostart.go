@@ -1,0 +1,213 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Helper autostart: when git asks for a credential and nothing answers on
+// the socket, the helper starts the agent itself, unless KEYFOB_AUTOSTART
+// turns that off or a service manager (systemd, launchd) is set up to run
+// it. This runs only after a failed dial, so a running agent costs nothing.
+
+// AutostartEnv names the variable that turns helper autostart off:
+// KEYFOB_AUTOSTART=0 (or false, no, off). Autostart is on by default.
+const AutostartEnv = "KEYFOB_AUTOSTART"
+
+// LaunchdLabel is the label of keyfob's launchd agent on macOS.
+const LaunchdLabel = "io.github.keyfob.agent"
+
+// ErrManaged means a service manager is set up to run the agent, so the
+// helper does not start one beside it.
+var ErrManaged = errors.New("a service manager runs the keyfob agent")
+
+// startTimeout bounds the wait for a started agent to answer.
+const startTimeout = 10 * time.Second
+
+// AutostartEnabled reports whether the helper may start the agent.
+func AutostartEnabled() bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(AutostartEnv))) {
+	case "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// AgentLog is where an agent started by the helper writes its log.
+func AgentLog() string { return filepath.Join(StateDir(), "agent.log") }
+
+// StartAgent makes sure an agent answers at path, starting keyfob serve when
+// none does. The started agent runs detached, in its own session, with its
+// output in AgentLog. A lock file beside the socket lets one process at a
+// time check and start, so many helpers at once start one agent; the others
+// find it running. It returns ErrManaged when a systemd unit or launchd
+// agent is set up to run the agent.
+func StartAgent(path string) error {
+	if answers(path) {
+		return nil
+	}
+	if managed(path) {
+		return ErrManaged
+	}
+	dir := filepath.Dir(path)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create socket directory: %w", err)
+	}
+	if err := privateDir(dir); err != nil {
+		return err
+	}
+	unlock, err := lockFile(filepath.Join(dir, "agent.lock"), startTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if answers(path) {
+		return nil // another helper started it while we waited
+	}
+	exe, err := agentExe()
+	if err != nil {
+		return err
+	}
+	return spawn(exe, path)
+}
+
+// answers reports whether something accepts connections at path.
+func answers(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// privateDir refuses a socket directory that others could use to plant a
+// lock file or socket: it must be ours, and mode 0700.
+func privateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("socket directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("socket directory %s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("socket directory %s is accessible by group or others (mode %04o)", dir, fi.Mode().Perm())
+	}
+	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
+		return fmt.Errorf("socket directory %s is owned by uid %d, not %d", dir, uid, os.Getuid())
+	}
+	return nil
+}
+
+// agentExe finds keyfob: beside this executable first (an install puts
+// the helper and keyfob in one directory), then on PATH.
+func agentExe() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "keyfob")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("keyfob")
+	if err != nil {
+		return "", fmt.Errorf("find keyfob to start the agent: %w", err)
+	}
+	return filepath.Abs(p)
+}
+
+// spawn starts exe serve detached and waits until path answers or the
+// agent exits.
+func spawn(exe, path string) error {
+	logPath := AgentLog()
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open agent log: %w", err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "keyfob: %s: git-credential-keyfob (pid %d) starts %s serve\n",
+		time.Now().UTC().Format(time.RFC3339), os.Getpid(), exe)
+	cmd := exec.Command(exe, "serve")
+	cmd.Dir = "/"
+	cmd.Env = agentEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = detached()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s serve: %w", exe, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.NewTimer(startTimeout)
+	defer deadline.Stop()
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		if answers(path) {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			if answers(path) {
+				return nil // it lost a race to another agent that now answers
+			}
+			return fmt.Errorf("keyfob serve exited (%v); its log is %s", err, logPath)
+		case <-deadline.C:
+			return fmt.Errorf("keyfob serve (pid %d) did not answer within %s; its log is %s", cmd.Process.Pid, startTimeout, logPath)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// agentEnv is the helper's environment without git's per-repository
+// variables, which mean nothing to a long-lived agent.
+func agentEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GIT_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// managed reports whether a service manager is set up to run the agent on
+// path: an enabled keyfob.socket in a running systemd user instance, for
+// the socket path the unit listens on, or keyfob's launchd agent on macOS.
+func managed(path string) bool {
+	if runtime.GOOS == "darwin" {
+		home, err := os.UserHomeDir()
+		return err == nil && exists(filepath.Join(home, "Library/LaunchAgents", LaunchdLabel+".plist"))
+	}
+	run := os.Getenv("XDG_RUNTIME_DIR")
+	if run == "" || path != filepath.Join(run, "keyfob", "agent.sock") || !exists(filepath.Join(run, "systemd", "private")) {
+		return false
+	}
+	for _, d := range []string{filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "systemd", "user"), "/etc/systemd/user"} {
+		if exists(filepath.Join(d, "sockets.target.wants", "keyfob.socket")) {
+			return true
+		}
+	}
+	return false
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// managedHint says how to look at the service manager's view of the agent.
+func managedHint() string {
+	if runtime.GOOS == "darwin" {
+		return fmt.Sprintf("launchctl print gui/%d/%s", os.Getuid(), LaunchdLabel)
+	}
+	return "systemctl --user status keyfob.socket keyfob.service"
+}

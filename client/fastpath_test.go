@@ -1,0 +1,103 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+func TestAppendGitRequestMatchesEncodeRequest(t *testing.T) {
+	for _, c := range []*Credential{
+		nil,
+		{},
+		{Protocol: "https", Host: "github.com"},
+		{Protocol: "https", Host: "github.com", Path: "acme/app.git", Username: "bot", PasswordFP: "sha256:0123456789ab"},
+		{Host: "a<b>&c\"\\\x00\x1f\t\n\r\b\f\u2028\u2029\x7f é \xff"},
+	} {
+		for _, op := range []string{OpGet, OpStore, OpErase} {
+			want, err := EncodeRequest(&Request{V: Version, Op: op, Cred: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendGitRequest(nil, op, c); !bytes.Equal(got, want) {
+				t.Errorf("appendGitRequest(%q, %+v) = %s, want %s", op, c, got, want)
+			}
+		}
+	}
+}
+
+func FuzzAppendGitRequest(f *testing.F) {
+	f.Add("get", "https", "github.com", "acme/app.git", "bot", "sha256:00")
+	f.Add("erase", "h\xfft<tp", "x\u2028", "\x00", "\"", "\\")
+	f.Fuzz(func(t *testing.T, op, proto, host, path, user, fp string) {
+		c := &Credential{Protocol: proto, Host: host, Path: path, Username: user, PasswordFP: fp}
+		want, err := EncodeRequest(&Request{V: Version, Op: op, Cred: c})
+		if err != nil {
+			return
+		}
+		if got := appendGitRequest(nil, op, c); !bytes.Equal(got, want) {
+			t.Errorf("appendGitRequest = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestDecodeGitResponse(t *testing.T) {
+	full := &Response{V: Version, Username: "x-access-token", Token: "work", Fingerprint: "sha256:0123456789ab",
+		Route: "acme/*", Reason: "host \"github.com\" \u2028 <b>", Expiry: 1767225600,
+		Warnings: []string{"token work is rotation-due", "é\ttab"}, Secret: NewSecret("not-a-real-token\"\\")}
+	fail := &Response{V: Version, Code: CodeLocked, Error: "keyfob is locked", Hint: "run keyfob unlock"}
+	for _, resp := range []*Response{full, fail, {V: Version}} {
+		line, err := EncodeResponse(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := fastDecode(line)
+		if !ok {
+			t.Fatalf("fastDecode(%s) fell back", line)
+		}
+		checkSameResponse(t, line, got)
+	}
+	// Lines the fast path leaves to encoding/json.
+	for _, line := range []string{
+		`{"v":1,"status":{"version":1}}`, `{"v":1,"code":null}`, `{"v":1,"Code":"x"}`,
+		`{"v":1,"error":"\ud83d\ude00"}`, `{"v":2}`, `{"v":1.0}`, `{"v":1}x`, `{}`, `{"v":1,"error":"a` + "\xff" + `"}`,
+	} {
+		if _, ok := fastDecode([]byte(line)); ok {
+			t.Errorf("fastDecode(%s) decoded it, want a fall back to DecodeResponse", line)
+		}
+	}
+}
+
+// checkSameResponse fails when DecodeResponse reads line differently from
+// the fast path's got.
+func checkSameResponse(t *testing.T, line []byte, got *Response) {
+	t.Helper()
+	want, err := DecodeResponse(line)
+	if err != nil {
+		t.Fatalf("fastDecode(%q) succeeded, DecodeResponse failed: %v", line, err)
+	}
+	if !got.Secret.Equal(want.Secret) {
+		t.Errorf("fastDecode(%q): secret differs from DecodeResponse", line)
+	}
+	got.Secret, want.Secret = Secret{}, Secret{}
+	if len(got.Warnings) == 0 && len(want.Warnings) == 0 {
+		got.Warnings, want.Warnings = nil, nil
+	}
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if !bytes.Equal(g, w) || !slices.Equal(got.Warnings, want.Warnings) {
+		t.Errorf("fastDecode(%q) = %s, DecodeResponse = %s", line, g, w)
+	}
+}
+
+func FuzzDecodeGitResponse(f *testing.F) {
+	f.Add([]byte(`{"v":1,"username":"u","secret":"s","expiry":-12,"warnings":["a\"b","\u00e9"]}` + "\n"))
+	f.Add([]byte(`{"v":1,"code":"locked","error":"e","hint":"h"}`))
+	f.Add([]byte(` { "v" : 1 , "warnings" : [ ] } `))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if got, ok := fastDecode(line); ok {
+			checkSameResponse(t, line, got)
+		}
+	})
+}

@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"context"
+	"time"
+)
+
+// active records that a request used or changed a token.
+func (a *Agent) active() { a.lastActive.Store(a.cfg.Now().UnixNano()) }
+
+// changed reports the agent's summary to OnChange. It must be called
+// without a.mu held.
+func (a *Agent) changed() {
+	if a.cfg.OnChange != nil {
+		a.cfg.OnChange(a.Summary())
+	}
+}
+
+// RunAutoLock locks the agent once it has been idle for Config.AutoLock,
+// checking a few times per period, until ctx ends. A ping or a status
+// request does not count as use. It returns at once when AutoLock is 0.
+func (a *Agent) RunAutoLock(ctx context.Context) {
+	if a.cfg.AutoLock <= 0 {
+		return
+	}
+	every := min(max(a.cfg.AutoLock/4, time.Second), time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.lockIfIdle()
+		}
+	}
+}
+
+// lockIfIdle locks an unlocked agent that has been idle for AutoLock and
+// reports whether it did.
+func (a *Agent) lockIfIdle() bool {
+	if a.cfg.AutoLock <= 0 {
+		return false
+	}
+	a.mu.RLock()
+	locked := a.st == nil
+	a.mu.RUnlock()
+	idle := a.cfg.Now().Sub(time.Unix(0, a.lastActive.Load()))
+	if locked || idle < a.cfg.AutoLock {
+		return false
+	}
+	a.lockWith("locked after " + a.cfg.AutoLock.String() + " idle")
+	return true
+}

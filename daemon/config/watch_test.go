@@ -1,0 +1,167 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyfob/keyfob/daemon/policy"
+)
+
+// applied is one call of Watcher.Set.
+type applied struct {
+	routes []policy.Route
+	err    string
+}
+
+// startWatcher runs a watcher on path and returns the channel of its Set
+// calls and the channel that triggers a reload (SIGHUP in the agent).
+func startWatcher(t *testing.T, path string) (<-chan applied, chan<- os.Signal) {
+	t.Helper()
+	sets := make(chan applied, 64)
+	watching := make(chan struct{})
+	w := &Watcher{Path: path, Debounce: 20 * time.Millisecond, Set: func(r []policy.Route, err string) {
+		sets <- applied{r, err}
+	}, Watching: func() { close(watching) }}
+	_ = w.Load()
+	<-sets
+	reload := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx, reload); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	<-watching
+	return sets, reload
+}
+
+// await reads Set calls until one satisfies ok. The deadline only turns a
+// hang into a failure.
+func await(t *testing.T, sets <-chan applied, what string, ok func(applied) bool) applied {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case a := <-sets:
+			if ok(a) {
+				return a
+			}
+		case <-deadline:
+			t.Fatalf("no reload with %s", what)
+		}
+	}
+}
+
+func routeTo(token string) string {
+	return "[[route]]\nmatch = \"github.com/acme/*\"\ntoken = \"" + token + "\"\n"
+}
+
+func tokenIs(token string) func(applied) bool {
+	return func(a applied) bool { return a.err == "" && len(a.routes) == 1 && a.routes[0].Token == token }
+}
+
+// waitForWatch writes the first config and waits for the watcher to load it.
+func waitForWatch(t *testing.T, path string, sets <-chan applied) {
+	t.Helper()
+	write(t, path, routeTo("start"))
+	await(t, sets, "the first write", tokenIs("start"))
+}
+
+func write(t *testing.T, path, src string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatchReloads(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, path string)
+		want   func(applied) bool
+	}{
+		{"in-place write", func(t *testing.T, path string) {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(routeTo("in-place"))
+			f.Close()
+		}, tokenIs("in-place")},
+		{"atomic rename-over", func(t *testing.T, path string) {
+			tmp := filepath.Join(filepath.Dir(path), ".config.toml.swp")
+			write(t, tmp, routeTo("renamed"))
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}, tokenIs("renamed")},
+		{"delete is an empty config", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}, func(a applied) bool { return a.err == "" && len(a.routes) == 0 }},
+		{"broken file keeps the old routes", func(t *testing.T, path string) {
+			write(t, path, "[[route]]\nmatch = \"github.com/acme/*\"\ntoken = oops\n")
+		}, func(a applied) bool {
+			return strings.Contains(a.err, "config.toml:3: syntax") && len(a.routes) == 1 && a.routes[0].Token == "start"
+		}},
+		{"a tie keeps the old routes", func(t *testing.T, path string) {
+			write(t, path, routeTo("x")+"[[route]]\nmatch = \"github.com/*/app\"\ntoken = \"y\"\n")
+		}, func(a applied) bool {
+			return strings.Contains(a.err, "config.toml:4: route github.com/*/app (token y) ties with") && len(a.routes) == 1 && a.routes[0].Token == "start"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "keyfob", "config.toml")
+			sets, _ := startWatcher(t, path)
+			waitForWatch(t, path, sets)
+			tt.change(t, path)
+			await(t, sets, tt.name, tt.want)
+		})
+	}
+}
+
+func TestWatchDeleteAndRecreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	sets, _ := startWatcher(t, path)
+	waitForWatch(t, path, sets)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	await(t, sets, "no routes after delete", func(a applied) bool { return a.err == "" && len(a.routes) == 0 })
+	write(t, path, routeTo("recreated"))
+	await(t, sets, "the recreated file", tokenIs("recreated"))
+}
+
+func TestWatchIgnoresOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	sets, reload := startWatcher(t, path)
+	waitForWatch(t, path, sets)
+	// a broken neighbour is not the config; the reload that follows sees
+	// the config unchanged
+	write(t, filepath.Join(dir, "other.toml"), "this is not toml")
+	reload <- os.Interrupt
+	a := await(t, sets, "a reload", func(applied) bool { return true })
+	if !tokenIs("start")(a) {
+		t.Errorf("after writing another file, Set(%v, %q), want the start route", a.routes, a.err)
+	}
+}
+
+func TestReloadSignal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	sets, reload := startWatcher(t, path)
+	waitForWatch(t, path, sets)
+	reload <- os.Interrupt
+	await(t, sets, "the reload", tokenIs("start"))
+}

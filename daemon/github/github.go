@@ -1,0 +1,194 @@
+// Package github talks to the GitHub REST API for keyfob: it validates
+// tokens (who they belong to, their scopes and expiry) and reads what a
+// rejection means. It never logs or returns a token.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keyfob/keyfob/client"
+)
+
+// DefaultAPI is github.com's API base.
+const DefaultAPI = "https://api.github.com"
+
+// Token kinds, from the token's prefix.
+const (
+	KindClassic     = "classic"
+	KindFineGrained = "fine-grained"
+	KindOAuth       = "oauth"
+	KindApp         = "app"
+	KindUnknown     = "unknown"
+)
+
+// KindOf names a token's kind from its prefix.
+func KindOf(s client.Secret) string {
+	v := s.Reveal()
+	switch {
+	case strings.HasPrefix(v, "github_pat_"):
+		return KindFineGrained
+	case strings.HasPrefix(v, "ghp_"):
+		return KindClassic
+	case strings.HasPrefix(v, "gho_"):
+		return KindOAuth
+	case strings.HasPrefix(v, "ghs_"), strings.HasPrefix(v, "ghu_"):
+		return KindApp
+	}
+	return KindUnknown
+}
+
+// ExpirationLayout is the format of GitHub-Authentication-Token-Expiration.
+const ExpirationLayout = "2006-01-02 15:04:05 MST"
+
+// ParseExpiration reads GitHub-Authentication-Token-Expiration
+// ("2026-12-31 23:59:59 UTC"; GitHub has also sent a numeric zone).
+func ParseExpiration(v string) (time.Time, error) {
+	for _, layout := range []string{ExpirationLayout, "2006-01-02 15:04:05 -0700"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(v)); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unreadable token expiration %q", v)
+}
+
+// Validation is what the API says about a token.
+type Validation struct {
+	Login   string
+	Kind    string
+	Scopes  []string // nil when GitHub sent no X-OAuth-Scopes (fine-grained tokens)
+	Expires time.Time
+}
+
+// APIError is an answer with an error status.
+type APIError struct {
+	Status  int
+	Message string
+	// Accepted is X-Accepted-GitHub-Permissions: what the endpoint needs.
+	Accepted string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("GitHub API answered %d", e.Status)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Accepted != "" {
+		msg += " (needs " + e.Accepted + ")"
+	}
+	return msg
+}
+
+// IsInvalid reports whether err means the token itself is rejected (401).
+func IsInvalid(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusUnauthorized
+}
+
+// ErrUnreachable wraps network failures: the token could not be checked.
+var ErrUnreachable = errors.New("GitHub API unreachable")
+
+// Client calls one API base.
+type Client struct {
+	Base string
+	HTTP *http.Client
+}
+
+// New returns a client for base with a short timeout.
+func New(base string) *Client {
+	return &Client{Base: strings.TrimSuffix(base, "/"), HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, tok client.Secret) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	req.Header.Set("User-Agent", "keyfob")
+	req.Header.Set("Authorization", "token "+tok.Reveal())
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		// net/http errors carry the URL, never the header.
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	if resp.StatusCode >= 300 {
+		e := &APIError{Status: resp.StatusCode, Accepted: resp.Header.Get("X-Accepted-GitHub-Permissions")}
+		var m struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &m) == nil {
+			e.Message = m.Message
+		}
+		return resp, body, e
+	}
+	return resp, body, nil
+}
+
+// Validate checks tok with GET /user.
+func (c *Client) Validate(ctx context.Context, tok client.Secret) (Validation, error) {
+	resp, body, err := c.do(ctx, http.MethodGet, "/user", tok)
+	if err != nil {
+		return Validation{}, err
+	}
+	var u struct {
+		Login string `json:"login"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil || u.Login == "" {
+		return Validation{}, fmt.Errorf("%w: GET /user: unexpected answer", ErrUnreachable)
+	}
+	v := Validation{Login: u.Login, Kind: KindOf(tok)}
+	if h, ok := resp.Header["X-Oauth-Scopes"]; ok {
+		v.Scopes = []string{}
+		for _, s := range strings.Split(strings.Join(h, ","), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				v.Scopes = append(v.Scopes, s)
+			}
+		}
+	}
+	if h := resp.Header.Get("GitHub-Authentication-Token-Expiration"); h != "" {
+		if v.Expires, err = ParseExpiration(h); err != nil {
+			return Validation{}, err
+		}
+	}
+	return v, nil
+}
+
+// RepoAccess checks tok against GET /repos/OWNER/REPO. A 403 carries
+// X-Accepted-GitHub-Permissions, naming what the token lacks.
+func (c *Client) RepoAccess(ctx context.Context, tok client.Secret, owner, repo string) error {
+	_, _, err := c.do(ctx, http.MethodGet, "/repos/"+owner+"/"+repo, tok)
+	return err
+}
+
+// APIBase returns the API base for a git host: KEYFOB_GITHUB_API's value
+// (override) or DefaultAPI for github.com, https://HOST/api/v3 for a
+// configured GitHub Enterprise host, and false for any other host.
+func APIBase(host, override string, enterprise map[string]string) (string, bool) {
+	host = strings.ToLower(host)
+	if host == "github.com" {
+		if override != "" {
+			return override, true
+		}
+		return DefaultAPI, true
+	}
+	if base, ok := enterprise[host]; ok {
+		if base == "" {
+			base = "https://" + host + "/api/v3"
+		}
+		return base, true
+	}
+	return "", false
+}
