@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -158,4 +158,5 @@ func FuzzDecodeResponse(f *testing.F) {
 }
 
 func errUnexpectedEOF() error { return ioErrUnexpectedEOF }
+
 var ioErrUnexpectedEOF = io.ErrUnexpectedEOF

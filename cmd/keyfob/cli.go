@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -19,14 +20,18 @@ import (
 func call(req *client.Request) (*client.Response, error) {
 	path := client.SocketPath()
 	resp, err := client.Call(path, req)
-	if err != nil && resp == nil && !client.IsCode(err, "") {
-		var ae *client.Error
-		if !errors.As(err, &ae) {
-			return nil, hinted{fmt.Errorf("agent not reachable at %s: %w", path, err),
-				"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}
-		}
+	var ae *client.Error
+	var oe *net.OpError
+	switch {
+	case err == nil, errors.As(err, &ae):
+		return resp, err
+	case errors.As(err, &oe) && oe.Op == "dial":
+		return nil, hinted{fmt.Errorf("agent not running at %s: %w", path, err),
+			"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}
+	default:
+		return nil, hinted{fmt.Errorf("agent at %s closed the connection during %s: %w", path, req.Op, err),
+			"check that it is still running (keyfob status) and look at its log"}
 	}
-	return resp, err
 }
 
 // readSecret reads a secret from the terminal without echo, or from stdin

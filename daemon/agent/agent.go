@@ -166,9 +166,10 @@ func (a *Agent) Lock() { a.lockWith("locked by keyfob lock") }
 
 func (a *Agent) lockWith(reason string) {
 	a.mu.Lock()
-	old := a.tokens
+	old, st := a.tokens, a.st
 	a.st, a.tokens, a.lockErr = nil, nil, reason
 	a.mu.Unlock()
+	a.saveLastUsed(st, old)
 	wipe(old)
 	a.log.Info("locked", zap.String("reason", reason))
 	a.changed()
@@ -368,6 +369,7 @@ func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.
 	if resp.Code == "" {
 		e.lastUsed.Store(now.UnixNano())
 		if w := a.warning(e, now); w != "" {
+			a.log.Warn(w)
 			resp.Warnings = append(resp.Warnings, w)
 		}
 		resp.Warnings = appendNonEmpty(resp.Warnings, pathWarn)

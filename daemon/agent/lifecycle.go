@@ -224,3 +224,23 @@ func joinScopes(s []string) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// saveLastUsed writes each token's last use into its keychain item. It runs
+// at lock and shutdown, not on every hand-out: the keychain is touched only
+// to add, rotate or remove, and at lock.
+func (a *Agent) saveLastUsed(st *store.Store, m map[string]*entry) {
+	if st == nil {
+		return
+	}
+	for _, e := range m {
+		n := e.lastUsed.Load()
+		if n == 0 || !time.Unix(0, n).After(e.tok.Meta.LastUsed) {
+			continue
+		}
+		t := e.tok
+		t.Meta.LastUsed = time.Unix(0, n).UTC().Truncate(time.Second)
+		if err := st.Put(t); err != nil {
+			a.log.Warn("record last use", zap.String("token", t.Name), zap.Error(err))
+		}
+	}
+}

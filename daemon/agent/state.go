@@ -110,6 +110,7 @@ func (a *Agent) info(e *entry, now time.Time) client.TokenInfo {
 		Validated: e.tok.Meta.Validated, Validation: e.tok.Meta.Validation,
 		RejectedAt: e.tok.Meta.RejectedAt, LastRejected: e.tok.Meta.LastRejected,
 	}
+	ti.LastUsed = e.tok.Meta.LastUsed
 	if n := e.lastUsed.Load(); n != 0 {
 		ti.LastUsed = time.Unix(0, n).UTC()
 	}

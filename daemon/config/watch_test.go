@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,16 +30,20 @@ func startWatcher(t *testing.T, path string) (<-chan applied, chan<- os.Signal) 
 	<-sets
 	reload := make(chan os.Signal, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := w.Run(ctx, reload); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, reload) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	<-watching
+	})
+	select {
+	case <-watching:
+	case err := <-done:
+		done <- err
+		t.Fatalf("Run ended before watching: %v", err)
+	}
 	return sets, reload
 }
 

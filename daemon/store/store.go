@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/99designs/keyring"
@@ -328,10 +329,24 @@ func (s *Store) setFileAtomic(it keyring.Item) error {
 	if err := syncFile(filepath.Join(stage, name)); err != nil {
 		return err
 	}
+	crashPoint("before-rename:" + it.Key)
 	if err := os.Rename(filepath.Join(stage, name), filepath.Join(s.dir, name)); err != nil {
 		return err
 	}
+	crashPoint("after-rename:" + it.Key)
 	return syncFile(s.dir)
+}
+
+// fault names a point where the process kills itself (SIGKILL) during a
+// keychain write, "before-rename:KEY" or "after-rename:KEY". Tests use it
+// to prove that a crash leaves the old item or the new one, never neither.
+var fault = os.Getenv("KEYFOB_FAULT")
+
+func crashPoint(name string) {
+	if fault != "" && fault == name {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
 }
 
 // removeStaged deletes staging directories left by a write that was killed
