@@ -167,11 +167,16 @@ func spawn(exe, path string) error {
 }
 
 // agentEnv is the helper's environment without git's per-repository
-// variables, which mean nothing to a long-lived agent.
+// variables, which mean nothing to a long-lived agent, and without the
+// service manager variables of whatever runs git: the agent must not tell
+// that service's manager it is ready or stopping.
 func agentEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "GIT_") {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "GIT_"), strings.HasPrefix(name, "LISTEN_"), strings.HasPrefix(name, "WATCHDOG_"),
+			name == "NOTIFY_SOCKET", name == "JOURNAL_STREAM":
 			continue
 		}
 		out = append(out, kv)

@@ -22,7 +22,8 @@ func TestAutostartEnabled(t *testing.T) {
 }
 
 func TestAgentEnv(t *testing.T) {
-	got := agentEnv([]string{"HOME=/h", "GIT_DIR=/r/.git", "KEYFOB_BACKEND=file", "GIT_EXEC_PATH=/x", "XGIT_=1"})
+	got := agentEnv([]string{"HOME=/h", "GIT_DIR=/r/.git", "KEYFOB_BACKEND=file", "GIT_EXEC_PATH=/x", "XGIT_=1",
+		"NOTIFY_SOCKET=/run/systemd/notify", "LISTEN_FDS=1", "LISTEN_PID=7", "WATCHDOG_USEC=1", "JOURNAL_STREAM=1:2"})
 	want := []string{"HOME=/h", "KEYFOB_BACKEND=file", "XGIT_=1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("agentEnv = %q, want %q", got, want)
