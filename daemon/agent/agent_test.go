@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/internal/bustest"
 	"github.com/keyfob/keyfob/daemon/peercred"
 )
 
@@ -212,5 +213,38 @@ func TestMask(t *testing.T) {
 		if got := Mask(client.NewSecret(in)); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSecretServiceRestart: with a real gnome-keyring, a token added by one
+// agent is served by the next one after a restart, read once at unlock.
+func TestSecretServiceRestart(t *testing.T) {
+	if !bustest.InBus() {
+		bustest.Run(t, "TestSecretServiceRestart")
+		return
+	}
+	dir := t.TempDir()
+	alog, err := audit.Open(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alog.Close()
+	first := New(Config{Backend: "secret-service", Audit: alog})
+	if err := first.Start(); err != nil {
+		t.Fatalf("Start = %v", err)
+	}
+	r := first.Handle(t.Context(), me, &client.Request{Op: client.OpAdd, Name: "personal",
+		Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)})
+	if r.Code != "" {
+		t.Fatalf("add: %s", r.Error)
+	}
+	first.Lock() // the agent stops
+	second := New(Config{Backend: "secret-service", Audit: alog})
+	if err := second.Start(); err != nil {
+		t.Fatalf("second Start = %v", err)
+	}
+	r = second.Handle(t.Context(), me, get("github.com", "acme/app.git"))
+	if r.Code != "" || r.Secret.Reveal() != canary {
+		t.Fatalf("get after restart = %+v", r)
 	}
 }
