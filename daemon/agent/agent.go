@@ -77,7 +77,11 @@ type Agent struct {
 
 	mu        sync.RWMutex
 	st        *store.Store
-	tokens    map[string]*entry
+	// tokens is guarded by mu; after changing it, or a token's metadata,
+	// call tokensChanged.
+	tokens map[string]*entry
+	// ptoks caches policyTokens between changes.
+	ptoks atomic.Pointer[[]policy.Token]
 	lockErr   string
 	routes    []policy.Route
 	configErr string
@@ -150,6 +154,7 @@ func (a *Agent) install(st *store.Store, toks []store.Token) {
 	a.mu.Lock()
 	old := a.tokens
 	a.st, a.tokens, a.lockErr = st, m, ""
+	a.tokensChanged()
 	a.mu.Unlock()
 	wipe(old)
 	a.active()
@@ -168,6 +173,7 @@ func (a *Agent) lockWith(reason string) {
 	a.mu.Lock()
 	old, st := a.tokens, a.st
 	a.st, a.tokens, a.lockErr = nil, nil, reason
+	a.tokensChanged()
 	a.mu.Unlock()
 	a.saveLastUsed(st, old)
 	wipe(old)
@@ -280,14 +286,25 @@ func lockedResp(lockErr string) *client.Response {
 	return errResp(client.CodeLocked, "keyfob is locked ("+lockErr+")", "run keyfob unlock")
 }
 
+// policyTokens returns what policy needs of the tokens, sorted by name. It
+// is built once per change, not per request: a get costs O(tokens) in
+// policy.Decide and nothing more. Call it with mu held.
 func (a *Agent) policyTokens() []policy.Token {
+	if p := a.ptoks.Load(); p != nil {
+		return *p
+	}
 	toks := make([]policy.Token, 0, len(a.tokens))
 	for _, e := range a.tokens {
 		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username, Unusable: unusable(e)})
 	}
 	slices.SortFunc(toks, func(x, y policy.Token) int { return cmpString(x.Name, y.Name) })
+	a.ptoks.Store(&toks)
 	return toks
 }
+
+// tokensChanged drops the cached policy view. Call it with mu held for
+// writing.
+func (a *Agent) tokensChanged() { a.ptoks.Store(nil) }
 
 func cmpString(a, b string) int {
 	switch {
@@ -308,7 +325,13 @@ func credRequest(c *client.Credential) policy.Request {
 
 // get answers git's get and keyfob token: by name, or by URL through policy.
 func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.Response {
-	ev := audit.Event{Op: op}
+	return a.resolve(peer, req, op, "")
+}
+
+// resolve is get for the agent's own socket and for grants (grants.go):
+// grant is the label audited with the decision, "" for the agent's socket.
+func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant string) *client.Response {
+	ev := audit.Event{Op: op, Grant: grant}
 	if req.Cred != nil {
 		ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
 	}
@@ -553,6 +576,7 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	}
 	e := &entry{tok: t}
 	a.tokens[t.Name] = e
+	a.tokensChanged()
 	if old != nil {
 		old.tok.Secret.Wipe()
 	}
@@ -597,6 +621,7 @@ func (a *Agent) remove(peer peercred.Cred, req *client.Request) *client.Response
 		ev.FP = e.tok.Secret.Fingerprint()
 		e.tok.Secret.Wipe()
 		delete(a.tokens, req.Name)
+		a.tokensChanged()
 	}
 	ev.Decision = audit.Changed
 	return a.audited(peer, ev, &client.Response{Token: req.Name})

@@ -159,6 +159,7 @@ func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 		a.log.Error("keychain write", zap.String("token", name), zap.Error(err))
 	} else {
 		e.tok.Meta = t.Meta
+		a.tokensChanged()
 	}
 	if result == Valid {
 		e.suspect.Store(false)

@@ -253,13 +253,18 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 // markOthers records every token not yet considered: a token whose
 // allowlist lacks the host says so, the others get reason.
 func (d *Decision) markOthers(toks []Token, host, reason string) {
+	seen := make(map[string]bool, len(d.Candidates))
+	for _, c := range d.Candidates {
+		seen[c.Token] = true
+	}
+	notAllowed := "host " + host + " is not in its allowlist"
 	for _, t := range toks {
-		if slices.ContainsFunc(d.Candidates, func(c Candidate) bool { return c.Token == t.Name }) {
+		if seen[t.Name] {
 			continue
 		}
 		why := reason
 		if !HostAllowed(t.Hosts, host) {
-			why = fmt.Sprintf("host %s is not in its allowlist", host)
+			why = notAllowed
 		}
 		d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: why})
 	}
