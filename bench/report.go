@@ -93,7 +93,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintf(w, "### Targets (issue 8)\n\n| target | measured | |\n|---|---:|---|\n")
+	fmt.Fprintf(w, "### Targets\n\n| target | measured | |\n|---|---:|---|\n")
 	k := r.find("get", "git-credential-keyfob")
 	target := func(name string, other *proc, want float64, keyfobOverOther bool) {
 		if k == nil || other == nil {
