@@ -366,9 +366,7 @@ func cmdToken(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range resp.Warnings {
-		fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
-	}
+	printWarnings(e, resp)
 	fmt.Fprintln(e.stdout, resp.Secret.Reveal())
 	return nil
 }

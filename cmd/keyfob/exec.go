@@ -44,9 +44,7 @@ func cmdExec(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range resp.Warnings {
-		fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
-	}
+	printWarnings(e, resp)
 	var hosts []string
 	if req.Cred != nil {
 		hosts = []string{req.Cred.Host}
