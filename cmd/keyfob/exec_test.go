@@ -1,8 +1,14 @@
 package main
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keyfob/keyfob/client"
 )
@@ -37,5 +43,35 @@ func TestTokenEnv(t *testing.T) {
 		if got := tokenEnv(env, tok, enterprise(tt.hosts)); !slices.Equal(got, tt.want) {
 			t.Errorf("tokenEnv(%v) = %q, want %q", tt.hosts, got, tt.want)
 		}
+	}
+}
+
+// TestExecForwardsSignals: a SIGTERM to keyfob exec reaches the command,
+// whose exit status comes back as keyfob's.
+func TestExecForwardsSignals(t *testing.T) {
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	script := `trap 'exit 42' TERM; [ "$GH_TOKEN" = ghp_canarySIGNAL ] || exit 3; touch "$READY"; while :; do sleep 0.05; done`
+	t.Setenv("READY", ready)
+	done := make(chan error, 1)
+	go func() {
+		done <- runWithToken(&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard},
+			[]string{"sh", "-c", script}, client.NewSecret("ghp_canarySIGNAL"), false)
+	}()
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("command ended before it was ready: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != exitError(42) {
+		t.Fatalf("runWithToken after SIGTERM = %v, want exit status 42", err)
 	}
 }
