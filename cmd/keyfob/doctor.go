@@ -43,6 +43,7 @@ func cmdDoctor(e *env, args []string) error {
 	toks := d.agent()
 	routes := d.config(toks)
 	d.git(toks, routes)
+	d.units()
 	if d.problems > 0 {
 		return fmt.Errorf("doctor found %d problem(s)", d.problems)
 	}
