@@ -35,6 +35,10 @@ const (
 	OpRemove = "remove"
 	OpList   = "list"
 	OpStatus = "status"
+	OpAppAdd = "app-add"
+	OpGrant  = "grant"
+	OpGrants = "grants"
+	OpRevoke = "revoke"
 )
 
 // Error codes. The agent maps every failure to one of these; detail stays in
@@ -76,7 +80,12 @@ type Request struct {
 	Cred *Credential `json:"cred,omitempty"`
 	Name string      `json:"name,omitempty"`
 	Meta *TokenMeta  `json:"meta,omitempty"`
-	// Secret is the token for add and rotate, the passphrase for unlock.
+	// Grant is what grant asks for.
+	Grant *GrantSpec `json:"grant,omitempty"`
+	// App is what app-add stores.
+	App *AppSpec `json:"app,omitempty"`
+	// Secret is the token for add and rotate, the passphrase for unlock,
+	// the app's private key (PEM) for app-add.
 	Secret Secret `json:"-"`
 }
 
@@ -113,6 +122,7 @@ type Status struct {
 	NeedsPass bool   `json:"needs_passphrase,omitempty"`
 	LockError string `json:"lock_error,omitempty"`
 	Tokens    int    `json:"tokens"`
+	Apps      int    `json:"apps,omitempty"`
 	Socket    string `json:"socket,omitempty"`
 	AuditLog  string `json:"audit_log,omitempty"`
 	Config    string `json:"config,omitempty"`
@@ -147,8 +157,10 @@ type Response struct {
 	Expiry     int64       `json:"expiry,omitempty"`
 	Warnings   []string    `json:"warnings,omitempty"`
 	Tokens     []TokenInfo `json:"tokens,omitempty"`
+	Apps       []AppInfo   `json:"apps,omitempty"`
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Status     *Status     `json:"status,omitempty"`
+	Grants     []GrantInfo `json:"grants,omitempty"`
 	// Secret is the token handed out by get and token.
 	Secret Secret `json:"-"`
 }

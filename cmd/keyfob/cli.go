@@ -251,11 +251,19 @@ func cmdList(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(resp.Tokens) == 0 {
+	if len(resp.Tokens) == 0 && len(resp.Apps) == 0 {
 		fmt.Fprintln(e.stdout, "no tokens: add one with keyfob add NAME --host github.com")
 		return nil
 	}
-	printTokens(e.stdout, resp.Tokens)
+	if len(resp.Tokens) > 0 {
+		printTokens(e.stdout, resp.Tokens)
+	}
+	if len(resp.Apps) > 0 {
+		if len(resp.Tokens) > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		printApps(e.stdout, resp.Apps)
+	}
 	return nil
 }
 
@@ -270,12 +278,13 @@ func cmdStatus(e *env, args []string) error {
 		return err
 	}
 	var toks []client.TokenInfo
+	var apps []client.AppInfo
 	if !st.Status.Locked {
 		l, err := call(&client.Request{Op: client.OpList})
 		if err != nil {
 			return err
 		}
-		toks = l.Tokens
+		toks, apps = l.Tokens, l.Apps
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -283,7 +292,8 @@ func cmdStatus(e *env, args []string) error {
 		return enc.Encode(struct {
 			Agent  *client.Status     `json:"agent"`
 			Tokens []client.TokenInfo `json:"tokens"`
-		}{st.Status, toks})
+			Apps   []client.AppInfo   `json:"apps,omitempty"`
+		}{st.Status, toks, apps})
 	}
 	s := st.Status
 	state := "unlocked"
@@ -313,6 +323,10 @@ func cmdStatus(e *env, args []string) error {
 		if t.Reason != "" {
 			fmt.Fprintf(e.stdout, "%s: %s: %s\n", t.Name, t.State, t.Reason)
 		}
+	}
+	if len(apps) > 0 {
+		fmt.Fprintf(e.stdout, "\napps:    %d\n\n", len(apps))
+		printApps(e.stdout, apps)
 	}
 	return nil
 }

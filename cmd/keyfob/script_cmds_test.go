@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,7 +18,8 @@ import (
 // start runs the fake GitHub API and points gh at it: GH_HOST is
 // github.localhost and HTTP_PROXY the fake, so gh's requests for
 // api.github.localhost reach it (RECIPES: gh against a local fake API).
-// token makes TOKEN authenticate as LOGIN.
+// token makes TOKEN authenticate as LOGIN. app sets up a GitHub App
+// (githubAPIApp); log and mints print what the fake saw and minted.
 func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
 		ts.Fatalf("usage: githubapi start|token TOKEN LOGIN")
@@ -63,6 +67,21 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 		st.api.Repo(args[1], args[2], args[3], args[4:]...)
 	case "down":
 		st.api.Close()
+	case "app":
+		githubAPIApp(ts, st, args[1:])
+	case "log":
+		// log: every request the fake saw, "METHOD PATH STATUS"
+		for _, r := range st.api.Requests() {
+			fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.Path, r.Status)
+		}
+	case "mints":
+		// mints: "mints: N", then one line per minted token
+		ms := st.api.Mints()
+		fmt.Fprintf(ts.Stdout(), "mints: %d\n", len(ms))
+		for _, m := range ms {
+			fmt.Fprintf(ts.Stdout(), "installation %d repositories=%s permissions=%v revoked=%v\n",
+				m.Installation, strings.Join(m.Repositories, ","), m.Permissions, m.Revoked)
+		}
 	default:
 		ts.Fatalf("githubapi: unknown subcommand %q", args[0])
 	}
@@ -77,4 +96,41 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	dst := ts.MkAbs(args[1])
 	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o700))
 	ts.Check(os.WriteFile(dst, []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o600))
+}
+
+// githubAPIApp is githubapi app APPID INSTALLATION OWNER KEYFILE [REPO...]:
+// the fake knows the app (its key written to KEYFILE, PEM) installed on
+// OWNER (only REPOs, when given). Every token it mints starts with
+// ghs_canaryMINT, and the git server, when started, accepts it for the
+// repositories it was scoped to and no other; a revoked token is refused
+// again. KEYCANARY is set to a line from the middle of the key.
+func githubAPIApp(ts *testscript.TestScript, st *scriptState, args []string) {
+	if st.api == nil || len(args) < 4 {
+		ts.Fatalf("usage: githubapi start, then githubapi app APPID INSTALLATION OWNER KEYFILE [REPO...]")
+	}
+	appID, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	inst, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	key := githubtest.Key(0)
+	pem := githubtest.KeyPEM(key)
+	ts.Check(os.WriteFile(ts.MkAbs(args[3]), pem, 0o600))
+	ts.Setenv("KEYCANARY", strings.Split(string(pem), "\n")[5])
+	st.api.AddApp(appID, &key.PublicKey)
+	st.api.AddInstallation(githubtest.Installation{ID: inst, AppID: appID, Owner: args[2], Repos: args[4:]})
+	st.api.SetTokenPrefix("canaryMINT")
+	git := st.git
+	st.api.OnMint(func(token, owner string, repos []string) {
+		if git == nil {
+			return
+		}
+		for _, full := range repos {
+			o, r, _ := strings.Cut(full, "/")
+			git.AllowRepo(o, r, token)
+		}
+	}, func(token string) {
+		if git != nil {
+			git.RevokeToken(token)
+		}
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/desktop"
+	"github.com/keyfob/keyfob/daemon/grant"
 	"github.com/keyfob/keyfob/daemon/harden"
 	"github.com/keyfob/keyfob/daemon/listen"
 	"github.com/keyfob/keyfob/daemon/notify"
@@ -99,12 +100,16 @@ func cmdServe(e *env, args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	srv := &server.Server{Handler: a, Log: log}
+	// Grants are in memory only: they end, and their sockets and files go,
+	// when the agent stops (docs/sandboxes.md).
+	grants := grant.New(grant.Config{Agent: a, Audit: alog, Log: log, Dir: filepath.Join(filepath.Dir(socket), "grants")})
+	srv := &server.Server{Handler: grants, Log: log}
 	log.Info("serving", zap.String("socket", socket), zap.String("backend", *backend), zap.String("state", a.Summary()))
 	endSession := startSession(ctx, a, log)
 	go a.RunChecks(ctx, time.Hour)
 	err = srv.Serve(ctx, l)
 	stop()
+	grants.Close()
 	endSession()
 	stopConfig()
 	a.Wait()

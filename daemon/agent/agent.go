@@ -75,17 +75,22 @@ type Agent struct {
 	cfg Config
 	log *zap.Logger
 
-	mu        sync.RWMutex
-	st        *store.Store
+	mu sync.RWMutex
+	st *store.Store
 	// tokens is guarded by mu; after changing it, or a token's metadata,
 	// call tokensChanged.
 	tokens map[string]*entry
 	// ptoks caches policyTokens between changes.
-	ptoks atomic.Pointer[[]policy.Token]
+	ptoks     atomic.Pointer[[]policy.Token]
 	lockErr   string
 	routes    []policy.Route
 	configErr string
 	bg        sync.WaitGroup
+
+	// apps are the GitHub Apps (apps.go), guarded by mu like tokens; mint
+	// holds their cached installation tokens.
+	apps map[string]*appEntry
+	mint mintState
 
 	pathHints pathHints
 	// lastActive is when a request last used or changed a token (Unix
@@ -151,12 +156,15 @@ func (a *Agent) install(st *store.Store, toks []store.Token) {
 		e := &entry{tok: t}
 		m[t.Name] = e
 	}
+	apps := a.loadApps(st)
 	a.mu.Lock()
-	old := a.tokens
+	old, oldApps := a.tokens, a.apps
 	a.st, a.tokens, a.lockErr = st, m, ""
+	a.apps = apps
 	a.tokensChanged()
 	a.mu.Unlock()
 	wipe(old)
+	wipeApps(oldApps)
 	a.active()
 	a.changed()
 	a.bg.Add(1)
@@ -171,12 +179,14 @@ func (a *Agent) Lock() { a.lockWith("locked by keyfob lock") }
 
 func (a *Agent) lockWith(reason string) {
 	a.mu.Lock()
-	old, st := a.tokens, a.st
+	old, st, oldApps := a.tokens, a.st, a.apps
 	a.st, a.tokens, a.lockErr = nil, nil, reason
+	a.apps = nil
 	a.tokensChanged()
 	a.mu.Unlock()
 	a.saveLastUsed(st, old)
 	wipe(old)
+	a.dropApps(oldApps, reason)
 	a.log.Info("locked", zap.String("reason", reason))
 	a.changed()
 }
@@ -256,7 +266,12 @@ func (a *Agent) Handle(_ context.Context, peer peercred.Cred, req *client.Reques
 	case client.OpAdd, client.OpRotate:
 		return a.put(peer, req)
 	case client.OpRemove:
+		if resp := a.removeApp(peer, req); resp != nil {
+			return resp
+		}
 		return a.remove(peer, req)
+	case client.OpAppAdd:
+		return a.appAdd(peer, req)
 	case client.OpList:
 		return a.list()
 	default:
@@ -297,6 +312,7 @@ func (a *Agent) policyTokens() []policy.Token {
 	for _, e := range a.tokens {
 		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username, Unusable: unusable(e)})
 	}
+	toks = append(toks, a.appPolicyTokens()...)
 	slices.SortFunc(toks, func(x, y policy.Token) int { return cmpString(x.Name, y.Name) })
 	a.ptoks.Store(&toks)
 	return toks
@@ -336,7 +352,13 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 		ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
 	}
 	a.mu.RLock()
-	defer a.mu.RUnlock()
+	// A GitHub App's token is minted without mu held (appAnswer).
+	held := true
+	defer func() {
+		if held {
+			a.mu.RUnlock()
+		}
+	}()
 	if a.st == nil {
 		ev.Decision, ev.Reason = audit.Locked, a.lockErr
 		return a.audited(peer, ev, lockedResp(a.lockErr))
@@ -346,6 +368,12 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 	switch {
 	case req.Name != "" && req.Cred == nil:
 		e = a.tokens[req.Name]
+		if ap := a.apps[req.Name]; e == nil && ap != nil {
+			app := ap.snapshot()
+			held = false
+			a.mu.RUnlock()
+			return a.appAnswer(peer, req, ev, app, policy.Route{}, "", "by name", "")
+		}
 		if e == nil {
 			ev.Decision, ev.Reason = audit.NoMatch, "no token named "+req.Name
 			return a.audited(peer, ev, errResp(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names"))
@@ -368,6 +396,12 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 		e, route, reason = a.tokens[d.Token], d.Route, d.Reason
 		if op == "get" && d.PathRoutes {
 			pathWarn = a.pathHints.note(req.Cred.Protocol, req.Cred.Host, a.cfg.Now())
+		}
+		if ap := a.apps[d.Token]; e == nil && ap != nil {
+			app := ap.snapshot()
+			held = false
+			a.mu.RUnlock()
+			return a.appAnswer(peer, req, ev, app, d.Matched, route, reason, pathWarn)
 		}
 	default:
 		ev.Decision, ev.Reason = audit.BadRequest, "neither a name nor a URL"
@@ -437,6 +471,11 @@ func (a *Agent) gitReport(peer peercred.Cred, req *client.Request) *client.Respo
 		if req.Cred.PasswordFP != "" && x.tok.Secret.Fingerprint() == req.Cred.PasswordFP {
 			e = x
 			break
+		}
+	}
+	if e == nil {
+		if resp := a.mintedReport(peer, req, ev); resp != nil {
+			return resp
 		}
 	}
 	resp := &client.Response{}
@@ -548,6 +587,8 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	switch {
 	case req.Op == client.OpAdd && old != nil:
 		return fail(client.CodeBadRequest, "token "+req.Name+" exists", "use keyfob rotate "+req.Name+" to replace its secret")
+	case a.apps[req.Name] != nil:
+		return fail(client.CodeBadRequest, "an app is named "+req.Name, "tokens and apps share one set of names; choose another")
 	case req.Op == client.OpRotate && old == nil:
 		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 	case req.Op == client.OpAdd:
@@ -639,6 +680,7 @@ func (a *Agent) list() *client.Response {
 		resp.Tokens = append(resp.Tokens, a.info(e, now))
 	}
 	slices.SortFunc(resp.Tokens, func(x, y client.TokenInfo) int { return cmpString(x.Name, y.Name) })
+	resp.Apps = a.appInfos()
 	return resp
 }
 
@@ -651,7 +693,7 @@ func (a *Agent) status() *client.Status {
 func (a *Agent) statusLocked() *client.Status {
 	s := &client.Status{
 		Version: client.Version, PID: os.Getpid(), Backend: a.cfg.Backend,
-		Locked: a.st == nil, LockError: a.lockErr, Tokens: len(a.tokens),
+		Locked: a.st == nil, LockError: a.lockErr, Tokens: len(a.tokens), Apps: len(a.apps),
 		Socket: a.cfg.Socket, Config: a.cfg.ConfigPath, ConfigErr: a.configErr,
 		RouteErrs: a.routeProblems(),
 	}

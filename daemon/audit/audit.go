@@ -30,6 +30,13 @@ const (
 	FieldToken    = "token"
 	FieldFP       = "fp"
 	FieldGrant    = "grant"
+	// Installation tokens minted from a GitHub App: the installation, the
+	// scope asked for, the token's expiry, and whether this answer minted
+	// it or reused a cached one (Minted, Reused).
+	FieldInstallation = "installation"
+	FieldScope        = "scope"
+	FieldExpires      = "expires"
+	FieldMint         = "mint"
 )
 
 // Decisions.
@@ -44,6 +51,11 @@ const (
 	Erased     = "erased"
 	Changed    = "changed"
 	Failed     = "failed"
+	// Minted and Reused are values of FieldMint; Revoked is the decision
+	// of a revoke line.
+	Minted  = "minted"
+	Reused  = "reused"
+	Revoked = "revoked"
 )
 
 // Event is one decision.
@@ -61,6 +73,11 @@ type Event struct {
 	Token    string
 	FP       string
 	Grant    string
+
+	Installation int64
+	Scope        string
+	Expires      time.Time
+	Mint         string
 }
 
 // MarshalLogObject writes the event's fields in a fixed order.
@@ -82,6 +99,18 @@ func (e Event) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		if f.v != "" {
 			enc.AddString(f.k, f.v)
 		}
+	}
+	if e.Installation != 0 {
+		enc.AddInt64(FieldInstallation, e.Installation)
+	}
+	if e.Scope != "" {
+		enc.AddString(FieldScope, e.Scope)
+	}
+	if !e.Expires.IsZero() {
+		enc.AddString(FieldExpires, e.Expires.UTC().Format(time.RFC3339))
+	}
+	if e.Mint != "" {
+		enc.AddString(FieldMint, e.Mint)
 	}
 	return nil
 }

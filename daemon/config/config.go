@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -34,6 +36,10 @@ type file struct {
 type routeEntry struct {
 	Match string `toml:"match"`
 	Token string `toml:"token"`
+	// Permissions and RequireRepo narrow tokens minted from a GitHub
+	// App (docs/config.md).
+	Permissions map[string]string `toml:"permissions"`
+	RequireRepo bool              `toml:"require_repo"`
 }
 
 // Error is everything wrong with one config file: one problem per line,
@@ -91,10 +97,13 @@ func Parse(path string, data []byte) (*Config, error) {
 	c := &Config{Path: path, Exists: true}
 	for i, r := range f.Route {
 		c.Routes = append(c.Routes, policy.Route{
-			Match:  strings.TrimSpace(r.Match),
-			Token:  strings.TrimSpace(r.Token),
-			Source: lines.routeSource(path, i),
+			Match:       strings.TrimSpace(r.Match),
+			Token:       strings.TrimSpace(r.Token),
+			Source:      lines.routeSource(path, i),
+			Permissions: formatPermissions(r.Permissions),
+			RequireRepo: r.RequireRepo,
 		})
+		probs = append(probs, checkPermissions(lines.routeSource(path, i), r.Permissions)...)
 	}
 	for i, r := range f.Route {
 		if r.Match == "" {
@@ -125,4 +134,33 @@ func (c *Config) Check(toks []policy.Token) error {
 		return &Error{Path: c.Path, Problems: probs}
 	}
 	return nil
+}
+
+// checkPermissions refuses permission levels GitHub does not know and
+// names that cannot be GitHub permissions.
+func checkPermissions(source string, perms map[string]string) []policy.Problem {
+	var probs []policy.Problem
+	for _, k := range slices.Sorted(maps.Keys(perms)) {
+		ok := k != ""
+		for _, r := range k {
+			ok = ok && (r >= 'a' && r <= 'z' || r == '_')
+		}
+		switch v := perms[k]; {
+		case !ok:
+			probs = append(probs, policy.Problem{Source: source, Msg: fmt.Sprintf("route: permission %q: want a GitHub permission name such as contents or pull_requests", k)})
+		case v != "read" && v != "write" && v != "admin":
+			probs = append(probs, policy.Problem{Source: source, Msg: fmt.Sprintf("route: permission %s = %q: want read, write or admin", k, v)})
+		}
+	}
+	return probs
+}
+
+// formatPermissions writes permissions as policy.Route keeps them, sorted:
+// "contents:read,pull_requests:write".
+func formatPermissions(perms map[string]string) string {
+	keys := slices.Sorted(maps.Keys(perms))
+	for i, k := range keys {
+		keys[i] = k + ":" + perms[k]
+	}
+	return strings.Join(keys, ",")
 }

@@ -130,3 +130,29 @@ func TestLoadMissingAndCheck(t *testing.T) {
 		t.Errorf("Check = %v, want nil", err)
 	}
 }
+
+func TestRoutePermissions(t *testing.T) {
+	c, err := Parse("config.toml", []byte(`
+[[route]]
+match = "github.com/acme/*"
+token = "ci-app"
+permissions = { contents = "read", pull_requests = "write" }
+require_repo = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routes[0]
+	if r.Permissions != "contents:read,pull_requests:write" || !r.RequireRepo {
+		t.Errorf("Parse = %+v, want permissions and require_repo", r)
+	}
+	_, err = Parse("config.toml", []byte(`
+[[route]]
+match = "github.com/acme/*"
+token = "ci-app"
+permissions = { contents = "reed" }
+`))
+	if err == nil || !strings.Contains(err.Error(), `config.toml:2: route: permission contents = "reed": want read, write or admin`) {
+		t.Errorf("Parse(bad level) = %v, want the line and the allowed levels", err)
+	}
+}

@@ -4,6 +4,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,14 +107,27 @@ func New(base string) *Client {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, tok client.Secret) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, nil)
+	return c.send(ctx, method, path, "token", tok, nil)
+}
+
+// send makes one API call authenticated as "scheme tok" (token for tokens,
+// Bearer for an app's JWT), with body as its JSON body when not nil.
+func (c *Client) send(ctx context.Context, method, path, scheme string, tok client.Secret, reqBody []byte) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if reqBody != nil {
+		rd = bytes.NewReader(reqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	req.Header.Set("User-Agent", "keyfob")
-	req.Header.Set("Authorization", "token "+tok.Reveal())
+	req.Header.Set("Authorization", scheme+" "+tok.Reveal())
+	if reqBody != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		// net/http errors carry the URL, never the header.

@@ -80,6 +80,9 @@ func CheckTokens(routes []Route, toks []Token) []Problem {
 		case !HostAllowed(t.Hosts, p.Host()):
 			probs = append(probs, Problem{rt.Source, fmt.Sprintf("route %s names token %s, whose hosts (%s) do not include %s",
 				rt.Match, t.Name, strings.Join(t.Hosts, ", "), p.Host())})
+		case !t.App && (rt.Permissions != "" || rt.RequireRepo):
+			probs = append(probs, Problem{rt.Source, fmt.Sprintf("route %s sets permissions or require_repo, which narrow GitHub App tokens only, but %s is a stored token",
+				rt.Match, t.Name)})
 		}
 	}
 	return probs

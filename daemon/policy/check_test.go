@@ -11,16 +11,16 @@ func TestCheckRoutes(t *testing.T) {
 		routes []Route
 		want   []string // substrings, one per problem, in order
 	}{
-		{"distinct owners", []Route{{"github.com/acme/*", "a", "c:1"}, {"github.com/globex/*", "g", "c:5"}}, nil},
-		{"nested is more specific", []Route{{"github.com", "p", "c:1"}, {"github.com/acme", "a", "c:5"}, {"github.com/acme/app", "x", "c:9"}}, nil},
-		{"wildcard tie", []Route{{"github.com/*/app", "app", "c:1"}, {"github.com/acme/*", "org", "c:5"}},
+		{"distinct owners", []Route{{Match: "github.com/acme/*", Token: "a", Source: "c:1"}, {Match: "github.com/globex/*", Token: "g", Source: "c:5"}}, nil},
+		{"nested is more specific", []Route{{Match: "github.com", Token: "p", Source: "c:1"}, {Match: "github.com/acme", Token: "a", Source: "c:5"}, {Match: "github.com/acme/app", Token: "x", Source: "c:9"}}, nil},
+		{"wildcard tie", []Route{{Match: "github.com/*/app", Token: "app", Source: "c:1"}, {Match: "github.com/acme/*", Token: "org", Source: "c:5"}},
 			[]string{"c:5: route github.com/acme/* (token org) ties with github.com/*/app at c:1 (token app)"}},
-		{"same match, other token", []Route{{"github.com/acme/*", "a", "c:1"}, {"GitHub.com/acme/*", "b", "c:5"}},
+		{"same match, other token", []Route{{Match: "github.com/acme/*", Token: "a", Source: "c:1"}, {Match: "GitHub.com/acme/*", Token: "b", Source: "c:5"}},
 			[]string{"c:5: route GitHub.com/acme/* (token b) ties with"}},
-		{"same match, same token", []Route{{"github.com/acme/*", "a", "c:1"}, {"github.com/acme/*", "a", "c:5"}}, nil},
-		{"different hosts never tie", []Route{{"github.com/acme/*", "a", "c:1"}, {"ghe.corp/acme/*", "b", "c:5"}}, nil},
-		{"bad match", []Route{{"github.com/a*/x", "a", "c:1"}}, []string{"c:1: route: match"}},
-		{"missing token", []Route{{"github.com/acme", "", "c:1"}}, []string{"c:1: route github.com/acme: token is missing"}},
+		{"same match, same token", []Route{{Match: "github.com/acme/*", Token: "a", Source: "c:1"}, {Match: "github.com/acme/*", Token: "a", Source: "c:5"}}, nil},
+		{"different hosts never tie", []Route{{Match: "github.com/acme/*", Token: "a", Source: "c:1"}, {Match: "ghe.corp/acme/*", Token: "b", Source: "c:5"}}, nil},
+		{"bad match", []Route{{Match: "github.com/a*/x", Token: "a", Source: "c:1"}}, []string{"c:1: route: match"}},
+		{"missing token", []Route{{Match: "github.com/acme", Token: "", Source: "c:1"}}, []string{"c:1: route github.com/acme: token is missing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,11 +43,11 @@ func TestCheckTokens(t *testing.T) {
 		route Route
 		want  string
 	}{
-		{Route{"github.com/acme/*", "acme", "c:1"}, ""},
-		{Route{"ghe.corp:8443/x", "corp", "c:1"}, ""},
-		{Route{"github.com/acme/*", "nope", "c:3"}, `c:3: route github.com/acme/* names token "nope", which does not exist`},
-		{Route{"ghe.corp/x", "corp", "c:4"}, "c:4: route ghe.corp/x names token corp, whose hosts (ghe.corp:8443) do not include ghe.corp"},
-		{Route{"github.com/*/app", "corp", "c:5"}, "whose hosts (ghe.corp:8443) do not include github.com"},
+		{Route{Match: "github.com/acme/*", Token: "acme", Source: "c:1"}, ""},
+		{Route{Match: "ghe.corp:8443/x", Token: "corp", Source: "c:1"}, ""},
+		{Route{Match: "github.com/acme/*", Token: "nope", Source: "c:3"}, `c:3: route github.com/acme/* names token "nope", which does not exist`},
+		{Route{Match: "ghe.corp/x", Token: "corp", Source: "c:4"}, "c:4: route ghe.corp/x names token corp, whose hosts (ghe.corp:8443) do not include ghe.corp"},
+		{Route{Match: "github.com/*/app", Token: "corp", Source: "c:5"}, "whose hosts (ghe.corp:8443) do not include github.com"},
 	}
 	for _, tt := range tests {
 		got := CheckTokens([]Route{tt.route}, toks)

@@ -26,6 +26,9 @@ type Token struct {
 	// Unusable, when set, says why the token must not answer (for
 	// example "invalid: the API answered 401").
 	Unusable string
+	// App is set for a GitHub App, which mints a token per request
+	// rather than holding one.
+	App bool
 }
 
 // Route sends requests that match Match to Token.
@@ -35,6 +38,13 @@ type Route struct {
 	// Source says where the route was written ("config.toml:7"), for
 	// messages; "" when unknown.
 	Source string
+	// Permissions narrow a token minted from a GitHub App, written
+	// sorted as "contents:read,pull_requests:write" (so a Route stays
+	// comparable); RequireRepo refuses to mint one for the whole
+	// installation when the request names no repository. Both apply to
+	// apps only.
+	Permissions string
+	RequireRepo bool
 }
 
 // Describe names the route and, when known, where it was written.
@@ -72,6 +82,8 @@ type Decision struct {
 	// PathRoutes is set when git sent no path although routes for
 	// repositories on this host exist: only host-level routes could match.
 	PathRoutes bool
+	// Matched is the route that chose the token, zero when none did.
+	Matched Route
 }
 
 // CheckRequest refuses requests keyfob never answers: a token travels only
@@ -186,6 +198,7 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 		}
 		if consider(t, rt.Describe()) {
 			d.Outcome, d.Token, d.Route, d.Reason = Granted, t.Name, rt.Match, rt.Describe()
+			d.Matched = rt
 			d.markOthers(toks, r.Host, "a more specific route chose "+t.Name)
 			return d
 		}

@@ -1,6 +1,7 @@
 // Package githubtest runs a small fake of the GitHub REST API for tests: an
 // HTTP server that answers the way api.github.com does, with GitHub's
-// headers and JSON, for the tokens it is given. It serves GET /user. It can
+// headers and JSON, for the tokens it is given. It serves GET /user, GET
+// /repos/{owner}/{repo}, and a GitHub App's endpoints (apps.go). It can
 // also act as the HTTP proxy gh is pointed at (HTTP_PROXY with
 // GH_HOST=github.localhost), because it answers by path whatever the host.
 package githubtest
@@ -50,6 +51,7 @@ type Server struct {
 	reqs     []Request
 	nextID   int64
 	repos    map[string]map[string]string // "owner/repo" -> token -> "" (access) or the missing permission
+	app      appState                     // apps.go
 }
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
@@ -58,6 +60,11 @@ func NewServer() *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user", s.user)
 	mux.HandleFunc("GET /repos/{owner}/{repo}", s.repo)
+	mux.HandleFunc("GET /app/installations/{id}", s.getInstallation)
+	mux.HandleFunc("GET /orgs/{owner}/installation", s.ownerInstallation(false))
+	mux.HandleFunc("GET /users/{owner}/installation", s.ownerInstallation(true))
+	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.accessToken)
+	mux.HandleFunc("DELETE /installation/token", s.revokeToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{
 			"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404",

@@ -1,6 +1,7 @@
 // Package gitserver runs git's own smart-HTTP server, git-http-backend,
 // behind basic auth on 127.0.0.1, for tests and the demo. Each owner (the
-// first path segment) accepts only the tokens set for it.
+// first path segment) accepts only the tokens set for it, and each
+// repository also the tokens set for it alone.
 package gitserver
 
 import (
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -34,6 +36,7 @@ type Server struct {
 	srv      *http.Server
 	mu       sync.Mutex
 	tokens   map[string][]string // owner -> accepted passwords
+	repos    map[string][]string // "owner/repo" -> passwords accepted for that repository only
 	attempts []Attempt
 }
 
@@ -50,11 +53,12 @@ func Start(root string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), Root: root, tokens: map[string][]string{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), Root: root, tokens: map[string][]string{}, repos: map[string][]string{}}
 	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		owner, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		owner, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		repo, _, _ := strings.Cut(rest, "/")
 		user, pass, ok := r.BasicAuth()
-		granted := ok && s.accepts(owner, pass)
+		granted := ok && s.accepts(owner, strings.TrimSuffix(repo, ".git"), pass)
 		if ok {
 			s.mu.Lock()
 			s.attempts = append(s.attempts, Attempt{User: user, Password: pass, Path: r.URL.Path, OK: granted})
@@ -80,10 +84,10 @@ func Start(root string) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) accepts(owner, pass string) bool {
+func (s *Server) accepts(owner, repo, pass string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tokens[owner] {
+	for _, t := range slices.Concat(s.tokens[owner], s.repos[owner+"/"+repo]) {
 		if subtle.ConstantTimeCompare([]byte(t), []byte(pass)) == 1 {
 			return true
 		}
@@ -96,6 +100,26 @@ func (s *Server) Allow(owner, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[owner] = append(s.tokens[owner], token)
+}
+
+// AllowRepo makes owner/repo, and no other repository, accept token (a
+// token minted for one repository).
+func (s *Server) AllowRepo(owner, repo, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[owner+"/"+repo] = append(s.repos[owner+"/"+repo], token)
+}
+
+// RevokeToken makes every repository refuse token.
+func (s *Server) RevokeToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, ts := range s.repos {
+		s.repos[k] = slices.DeleteFunc(ts, func(t string) bool { return t == token })
+	}
+	for k, ts := range s.tokens {
+		s.tokens[k] = slices.DeleteFunc(ts, func(t string) bool { return t == token })
+	}
 }
 
 // Revoke makes owner's repositories accept no token: every request gets 401.
