@@ -1,15 +1,8 @@
 package store
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/99designs/keyring"
 
 	"github.com/keyfob/keyfob/client"
 )
@@ -48,31 +41,12 @@ type appItem struct {
 	Meta AppMeta `json:"meta"`
 }
 
-func (s *Store) appKeys() ([]string, error) {
-	all, err := s.kr.Keys()
-	if err != nil {
-		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
-	}
-	var keys []string
-	for _, k := range all {
-		if strings.HasPrefix(k, appPrefix) && ValidName(strings.TrimPrefix(k, appPrefix)) == nil {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys), nil
-}
-
 func (s *Store) getApp(key string) (App, error) {
-	it, err := s.kr.Get(key)
-	if errors.Is(err, keyring.ErrKeyNotFound) {
-		return App{}, ErrNotFound
-	}
-	if err != nil {
-		return App{}, fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
-	}
 	var in appItem
-	if err := json.Unmarshal(it.Data, &in); err != nil || in.V != itemV || appPrefix+in.Name != key {
+	if err := s.read(key, &in); err != nil {
+		return App{}, err
+	}
+	if in.V != itemV || appPrefix+in.Name != key {
 		return App{}, fmt.Errorf("read %s from %s keyring: not a keyfob app item", key, s.backend)
 	}
 	return App{Name: in.Name, Key: client.NewSecret(in.Key), Meta: in.Meta}, nil
@@ -80,57 +54,12 @@ func (s *Store) getApp(key string) (App, error) {
 
 // LoadApps reads every GitHub App. An item that does not decode is skipped
 // and reported in the returned errors list.
-func (s *Store) LoadApps() ([]App, []error, error) {
-	keys, err := s.appKeys()
-	if err != nil {
-		return nil, nil, err
-	}
-	var apps []App
-	var bad []error
-	for _, k := range keys {
-		a, err := s.getApp(k)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		apps = append(apps, a)
-	}
-	return apps, bad, nil
-}
+func (s *Store) LoadApps() ([]App, []error, error) { return loadAll(s, appPrefix, s.getApp) }
 
 // PutApp writes a, key and metadata together, in one write.
 func (s *Store) PutApp(a App) error {
-	if err := ValidName(a.Name); err != nil {
-		return err
-	}
-	data, err := json.Marshal(appItem{V: itemV, Name: a.Name, Key: a.Key.Reveal(), Meta: a.Meta})
-	if err != nil {
-		return fmt.Errorf("encode app %s: %w", a.Name, err)
-	}
-	defer clear(data)
-	return s.set(keyring.Item{
-		Key:         appPrefix + a.Name,
-		Label:       appPrefix + a.Name,
-		Description: "keyfob GitHub App " + a.Name,
-		Data:        data,
-	})
+	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Key: a.Key.Reveal(), Meta: a.Meta})
 }
 
 // RemoveApp deletes a GitHub App's item.
-func (s *Store) RemoveApp(name string) error {
-	if err := ValidName(name); err != nil {
-		return err
-	}
-	key := appPrefix + name
-	if _, err := s.kr.Get(key); errors.Is(err, keyring.ErrKeyNotFound) {
-		return ErrNotFound
-	}
-	err := s.kr.Remove(key)
-	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("remove %s from %s keyring: %w", key, s.backend, err)
-	}
-	return nil
-}
+func (s *Store) RemoveApp(name string) error { return s.remove(appPrefix, name) }

@@ -190,7 +190,7 @@ func (s *Store) Backend() string { return s.backend }
 func (s *Store) checkPassphrase() error {
 	it, err := s.kr.Get(checkKey)
 	if errors.Is(err, keyring.ErrKeyNotFound) {
-		keys, kerr := s.keys()
+		keys, kerr := s.keys(keyPrefix)
 		if kerr != nil {
 			return kerr
 		}
@@ -209,16 +209,17 @@ func (s *Store) checkPassphrase() error {
 	return nil
 }
 
-// keys lists keyfob's token keys. Secret Service returns every item in the
-// collection and the file backend every file in the directory, so filter.
-func (s *Store) keys() ([]string, error) {
+// keys lists keyfob's keys under prefix. Secret Service returns every item
+// in the collection and the file backend every file in the directory, so
+// filter.
+func (s *Store) keys(prefix string) ([]string, error) {
 	all, err := s.kr.Keys()
 	if err != nil {
 		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
 	}
 	var keys []string
 	for _, k := range all {
-		if strings.HasPrefix(k, keyPrefix) && ValidName(strings.TrimPrefix(k, keyPrefix)) == nil {
+		if strings.HasPrefix(k, prefix) && ValidName(strings.TrimPrefix(k, prefix)) == nil {
 			keys = append(keys, k)
 		}
 	}
@@ -226,16 +227,80 @@ func (s *Store) keys() ([]string, error) {
 	return slices.Compact(keys), nil
 }
 
-func (s *Store) get(key string) (Token, error) {
+// read decodes the item at key into v.
+func (s *Store) read(key string, v any) error {
 	it, err := s.kr.Get(key)
 	if errors.Is(err, keyring.ErrKeyNotFound) {
-		return Token{}, ErrNotFound
+		return ErrNotFound
 	}
 	if err != nil {
-		return Token{}, fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
+		return fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
 	}
+	if err := json.Unmarshal(it.Data, v); err != nil {
+		return fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
+	}
+	return nil
+}
+
+// loadAll reads every item under prefix with get. An item that does not
+// decode is skipped and reported in the returned errors list.
+func loadAll[T any](s *Store, prefix string, get func(key string) (T, error)) ([]T, []error, error) {
+	keys, err := s.keys(prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []T
+	var bad []error
+	for _, k := range keys {
+		v, err := get(k)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, bad, nil
+}
+
+// write stores v as the item prefix+name, replacing any item of that name
+// in one write.
+func (s *Store) write(prefix, name, desc string, v any) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s%s: %w", prefix, name, err)
+	}
+	defer clear(data)
+	return s.set(keyring.Item{Key: prefix + name, Label: prefix + name, Description: desc, Data: data})
+}
+
+// remove deletes the item prefix+name.
+func (s *Store) remove(prefix, name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	key := prefix + name
+	if _, err := s.kr.Get(key); errors.Is(err, keyring.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	err := s.kr.Remove(key)
+	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s from %s keyring: %w", key, s.backend, err)
+	}
+	return nil
+}
+
+func (s *Store) get(key string) (Token, error) {
 	var in item
-	if err := json.Unmarshal(it.Data, &in); err != nil || in.V != itemV || keyPrefix+in.Name != key {
+	if err := s.read(key, &in); err != nil {
+		return Token{}, err
+	}
+	if in.V != itemV || keyPrefix+in.Name != key {
 		return Token{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
 	}
 	return Token{Name: in.Name, Secret: client.NewSecret(in.Secret), Meta: in.Meta}, nil
@@ -243,23 +308,7 @@ func (s *Store) get(key string) (Token, error) {
 
 // Load reads every keyfob token. An item that is not keyfob's, or does not
 // decode, is skipped and reported in the returned errors list.
-func (s *Store) Load() ([]Token, []error, error) {
-	keys, err := s.keys()
-	if err != nil {
-		return nil, nil, err
-	}
-	var toks []Token
-	var bad []error
-	for _, k := range keys {
-		t, err := s.get(k)
-		if err != nil {
-			bad = append(bad, err)
-			continue
-		}
-		toks = append(toks, t)
-	}
-	return toks, bad, nil
-}
+func (s *Store) Load() ([]Token, []error, error) { return loadAll(s, keyPrefix, s.get) }
 
 // Get reads one token.
 func (s *Store) Get(name string) (Token, error) {
@@ -272,20 +321,7 @@ func (s *Store) Get(name string) (Token, error) {
 // Put writes t, secret and metadata together, replacing any item of the
 // same name in one write.
 func (s *Store) Put(t Token) error {
-	if err := ValidName(t.Name); err != nil {
-		return err
-	}
-	data, err := json.Marshal(item{V: itemV, Name: t.Name, Secret: t.Secret.Reveal(), Meta: t.Meta})
-	if err != nil {
-		return fmt.Errorf("encode token %s: %w", t.Name, err)
-	}
-	defer clear(data)
-	return s.set(keyring.Item{
-		Key:         keyPrefix + t.Name,
-		Label:       keyPrefix + t.Name,
-		Description: "keyfob token " + t.Name,
-		Data:        data,
-	})
+	return s.write(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Secret: t.Secret.Reveal(), Meta: t.Meta})
 }
 
 func (s *Store) set(it keyring.Item) error {
@@ -368,23 +404,7 @@ func syncFile(path string) error {
 }
 
 // Remove deletes a token.
-func (s *Store) Remove(name string) error {
-	if err := ValidName(name); err != nil {
-		return err
-	}
-	key := keyPrefix + name
-	if _, err := s.kr.Get(key); errors.Is(err, keyring.ErrKeyNotFound) {
-		return ErrNotFound
-	}
-	err := s.kr.Remove(key)
-	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("remove %s from %s keyring: %w", key, s.backend, err)
-	}
-	return nil
-}
+func (s *Store) Remove(name string) error { return s.remove(keyPrefix, name) }
 
 // DefaultBackend is secret-service when a session bus answered at start, and
 // file otherwise.
