@@ -24,16 +24,7 @@ func (a *Agent) RunAutoLock(ctx context.Context) {
 		return
 	}
 	every := min(max(a.cfg.AutoLock/4, time.Second), time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.lockIfIdle()
-		}
-	}
+	tick(ctx, every, func() { a.lockIfIdle() })
 }
 
 // lockIfIdle locks an unlocked agent that has been idle for AutoLock and

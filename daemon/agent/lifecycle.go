@@ -204,6 +204,11 @@ func (a *Agent) Check() []string {
 
 // RunChecks runs Check every interval until ctx ends.
 func (a *Agent) RunChecks(ctx context.Context, every time.Duration) {
+	tick(ctx, every, func() { a.Check() })
+}
+
+// tick calls f every interval until ctx ends.
+func tick(ctx context.Context, every time.Duration, f func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -211,7 +216,7 @@ func (a *Agent) RunChecks(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.Check()
+			f()
 		}
 	}
 }
