@@ -115,7 +115,8 @@ func run(binDir string) error {
 			name = filepath.Join(bin, name)
 		}
 		cmd := exec.Command(name, s.args[1:]...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, indent{}, indent{}
+		out := indent{mid: new(bool)}
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, out, out
 		if s.stdin != "" {
 			cmd.Stdin = strings.NewReader(s.stdin)
 		}
@@ -142,13 +143,20 @@ func run(binDir string) error {
 
 func say(format string, args ...any) { fmt.Printf("\n== "+format+"\n", args...) }
 
-type indent struct{}
+// indent prefixes every line a command prints, however its writes split
+// the lines.
+type indent struct{ mid *bool }
 
-func (indent) Write(p []byte) (int, error) {
+func (w indent) Write(p []byte) (int, error) {
 	for _, l := range strings.SplitAfter(string(p), "\n") {
-		if l != "" {
-			fmt.Print("   " + l)
+		if l == "" {
+			continue
 		}
+		if !*w.mid {
+			fmt.Print("   ")
+		}
+		fmt.Print(l)
+		*w.mid = !strings.HasSuffix(l, "\n")
 	}
 	return len(p), nil
 }
