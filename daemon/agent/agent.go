@@ -444,7 +444,7 @@ func (a *Agent) which(req *client.Request) *client.Response {
 	if a.st == nil {
 		return lockedResp(a.lockErr)
 	}
-	d := policy.Decide(credRequest(req.Cred), a.policyTokens(), a.routes)
+	d := policy.Explain(credRequest(req.Cred), a.policyTokens(), a.routes)
 	resp := &client.Response{Token: d.Token, Route: d.Route, Reason: d.Reason}
 	for _, c := range d.Candidates {
 		resp.Candidates = append(resp.Candidates, client.Candidate{Token: c.Token, Chosen: c.Chosen, Reason: c.Reason})

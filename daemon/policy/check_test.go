@@ -90,7 +90,7 @@ func TestDecideRoutes(t *testing.T) {
 		{"", "", Granted, "personal", "its allowlist has github.com", true},
 	}
 	for _, tt := range tests {
-		d := Decide(Request{Protocol: "https", Host: "github.com", Path: tt.path, Username: tt.user}, toks, routes)
+		d := Explain(Request{Protocol: "https", Host: "github.com", Path: tt.path, Username: tt.user}, toks, routes)
 		if d.Outcome != tt.outcome || d.Token != tt.token || !strings.Contains(d.Reason, tt.reason) || d.PathRoutes != tt.pathRoutes {
 			t.Errorf("Decide(%q) = %v %q %q pathRoutes=%v, want %v %q %q pathRoutes=%v",
 				tt.path, d.Outcome, d.Token, d.Reason, d.PathRoutes, tt.outcome, tt.token, tt.reason, tt.pathRoutes)

@@ -84,6 +84,8 @@ type Decision struct {
 	PathRoutes bool
 	// Matched is the route that chose the token, zero when none did.
 	Matched Route
+
+	explain bool
 }
 
 // CheckRequest refuses requests keyfob never answers: a token travels only
@@ -137,15 +139,26 @@ func HostAllowed(hosts []string, host string) bool {
 // Decide picks the token for r. The most specific matching route wins; with
 // no matching route, the one token whose hosts include r.Host answers. When
 // git sends a username, only a token with that username may answer.
-func Decide(r Request, toks []Token, routes []Route) Decision {
+//
+// Decision.Candidates lists the tokens Decide looked at; Explain lists
+// every token with its reason, at a cost linear in the tokens held, which a
+// git get does not pay.
+func Decide(r Request, toks []Token, routes []Route) Decision { return decide(r, toks, routes, false) }
+
+// Explain is Decide with a reason for every token, for keyfob which.
+func Explain(r Request, toks []Token, routes []Route) Decision { return decide(r, toks, routes, true) }
+
+func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 	if err := CheckRequest(r); err != nil {
 		return Decision{Outcome: Denied, Reason: err.Error()}
 	}
-	byName := make(map[string]Token, len(toks))
-	for _, t := range toks {
-		byName[t.Name] = t
+	byName := func(name string) (Token, bool) {
+		if i := slices.IndexFunc(toks, func(t Token) bool { return t.Name == name }); i >= 0 {
+			return toks[i], true
+		}
+		return Token{}, false
 	}
-	var d Decision
+	d := Decision{explain: explain}
 	seen := map[string]bool{}
 	consider := func(t Token, why string) bool {
 		if seen[t.Name] {
@@ -185,7 +198,7 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 	for _, rt := range matched {
 		// A broken route answers nothing rather than letting a less
 		// specific route or the host's fallback token answer in its place.
-		t, ok := byName[rt.Token]
+		t, ok := byName(rt.Token)
 		if !ok {
 			d.Outcome, d.Reason = NoMatch, fmt.Sprintf("%s names token %q, which does not exist", rt.Describe(), rt.Token)
 			d.markOthers(toks, r.Host, "the matching route is broken")
@@ -266,6 +279,9 @@ func Decide(r Request, toks []Token, routes []Route) Decision {
 // markOthers records every token not yet considered: a token whose
 // allowlist lacks the host says so, the others get reason.
 func (d *Decision) markOthers(toks []Token, host, reason string) {
+	if !d.explain {
+		return
+	}
 	seen := make(map[string]bool, len(d.Candidates))
 	for _, c := range d.Candidates {
 		seen[c.Token] = true
