@@ -50,7 +50,9 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	path := SocketPath()
 	req := &Request{Op: op, Cred: cred}
 	resp, err := gitCall(path, req)
-	if err != nil && op == "get" && isNotRunning(err) && AutostartEnabled() {
+	// Autostart serves the default socket only: KEYFOB_SOCKET names a
+	// grant inside a sandbox, or a socket the user manages.
+	if err != nil && op == "get" && isNotRunning(err) && AutostartEnabled() && os.Getenv("KEYFOB_SOCKET") == "" {
 		// Only after a failed dial: start the agent (one, however many
 		// helpers ask at once) and ask it.
 		switch serr := StartAgent(path); {
@@ -104,6 +106,8 @@ func reportHelperError(stderr io.Writer, path string, err error) {
 		if e.Hint != "" {
 			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
 		}
+	case isNotRunning(err) && os.Getenv("KEYFOB_SOCKET") != "":
+		fmt.Fprintf(stderr, "keyfob: nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended\n", path)
 	case isNotRunning(err):
 		fmt.Fprintf(stderr, "keyfob: agent not running at %s; start it with: keyfob serve (or systemctl --user start keyfob.socket)\n", path)
 	default:

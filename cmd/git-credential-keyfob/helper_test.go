@@ -13,15 +13,26 @@ import (
 // With no agent, the helper says nothing on stdout (git moves on to its
 // next helper or the prompt) and one hint on stderr.
 func TestNoAgent(t *testing.T) {
-	t.Setenv("KEYFOB_SOCKET", filepath.Join(t.TempDir(), "none.sock"))
-	t.Setenv("KEYFOB_AUTOSTART", "0")
-	var out, errb bytes.Buffer
-	code := client.GitHelper([]string{"get"}, strings.NewReader("protocol=https\nhost=github.com\n\n"), &out, &errb)
-	if code != 0 || out.Len() != 0 {
-		t.Fatalf("GitHelper(get) = %d, stdout %q; want 0 and nothing", code, out.String())
-	}
-	if n := strings.Count(errb.String(), "\n"); n != 1 || !strings.Contains(errb.String(), "agent not running") {
-		t.Fatalf("stderr = %q, want one hint line", errb.String())
+	for _, tc := range []struct {
+		name, socket, want string
+	}{
+		{"default socket", "", "agent not running"},
+		{"KEYFOB_SOCKET, a grant that ended", filepath.Join(t.TempDir(), "grant.sock"), "the grant has ended"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := t.TempDir()
+			t.Setenv("XDG_RUNTIME_DIR", run)
+			t.Setenv("KEYFOB_SOCKET", tc.socket)
+			t.Setenv("KEYFOB_AUTOSTART", "0")
+			var out, errb bytes.Buffer
+			code := client.GitHelper([]string{"get"}, strings.NewReader("protocol=https\nhost=github.com\n\n"), &out, &errb)
+			if code != 0 || out.Len() != 0 {
+				t.Fatalf("GitHelper(get) = %d, stdout %q; want 0 and nothing", code, out.String())
+			}
+			if n := strings.Count(errb.String(), "\n"); n != 1 || !strings.Contains(errb.String(), tc.want) {
+				t.Fatalf("stderr = %q, want one line saying %q", errb.String(), tc.want)
+			}
+		})
 	}
 }
 
