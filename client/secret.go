@@ -74,3 +74,12 @@ func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`
 
 // MarshalText implements encoding.TextMarshaler.
 func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Clone returns a copy with bytes of its own, so a later Wipe of either one
+// leaves the other intact.
+func (s Secret) Clone() Secret {
+	if len(s.b) == 0 {
+		return Secret{}
+	}
+	return Secret{b: append([]byte(nil), s.b...)}
+}

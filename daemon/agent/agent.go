@@ -417,7 +417,7 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 		Reason:      reason,
 		// A copy: a lock or rotate wipes the held bytes, and must not
 		// reach an answer that is still being written.
-		Secret: client.NewSecret(e.tok.Secret.Reveal()),
+		Secret: e.tok.Secret.Clone(),
 	}
 	if !e.tok.Meta.Expires.IsZero() {
 		resp.Expiry = e.tok.Meta.Expires.Unix()
@@ -609,7 +609,7 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 		m.RejectedAt = ""
 	}
 	vd.apply(&t.Meta, now)
-	t.Secret = client.NewSecret(req.Secret.Reveal())
+	t.Secret = req.Secret.Clone()
 	if err := a.st.Put(t); err != nil {
 		t.Secret.Wipe()
 		a.log.Error("keychain write", zap.String("token", t.Name), zap.Error(err))

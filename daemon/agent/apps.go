@@ -47,7 +47,7 @@ type appEntry struct {
 // held; the caller wipes the copy.
 func (e *appEntry) snapshot() store.App {
 	ap := e.app
-	ap.Key = client.NewSecret(e.app.Key.Reveal())
+	ap.Key = e.app.Key.Clone()
 	return ap
 }
 
@@ -104,7 +104,7 @@ func (a *Agent) ghApp(ap store.App) (ghapp.App, error) {
 		return ghapp.App{}, fmt.Errorf("app %s has no GitHub host (github.com or a configured Enterprise host) among %s", ap.Name, strings.Join(ap.Meta.Hosts, ", "))
 	}
 	return ghapp.App{Name: ap.Name, ID: ap.Meta.AppID, Installation: ap.Meta.InstallationID, Owner: ap.Meta.Owner,
-		Base: base, Key: client.NewSecret(ap.Key.Reveal())}, nil
+		Base: base, Key: ap.Key.Clone()}, nil
 }
 
 // self is the agent as the peer of events it starts itself (revocation at
@@ -310,7 +310,7 @@ func (a *Agent) appAdd(peer peercred.Cred, req *client.Request) *client.Response
 		return fail(client.CodeBadRequest, taken, "keyfob remove "+req.Name+" first, or choose another name")
 	}
 	now := a.cfg.Now().UTC().Truncate(time.Second)
-	ap := store.App{Name: req.Name, Key: client.NewSecret(req.Secret.Reveal()), Meta: store.AppMeta{
+	ap := store.App{Name: req.Name, Key: req.Secret.Clone(), Meta: store.AppMeta{
 		AppID: spec.AppID, InstallationID: spec.InstallationID, Owner: spec.Owner, Hosts: hosts, Created: now,
 		Validation: Unverified, ValidationMsg: "not checked (--no-verify)",
 	}}

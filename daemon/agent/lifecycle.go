@@ -102,7 +102,7 @@ func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 	var secret client.Secret
 	var hosts []string
 	if e != nil && e.tok.Secret.Fingerprint() == fp {
-		secret, hosts = client.NewSecret(e.tok.Secret.Reveal()), e.tok.Meta.Hosts
+		secret, hosts = e.tok.Secret.Clone(), e.tok.Meta.Hosts
 	}
 	a.mu.RUnlock()
 	if secret.IsZero() {

@@ -157,7 +157,7 @@ func (t Token) Fingerprint() string { return t.Secret.Fingerprint() }
 // copyOut returns t with its own copy of the secret: a revoke wipes the
 // cached bytes, and must not reach an answer still being written.
 func (t Token) copyOut() Token {
-	t.Secret = client.NewSecret(t.Secret.Reveal())
+	t.Secret = t.Secret.Clone()
 	return t
 }
 

@@ -72,7 +72,7 @@ func TestUser(t *testing.T) {
 func TestGHAPIUser(t *testing.T) {
 	gh, err := exec.LookPath("gh")
 	if err != nil {
-		t.Skip("gh not installed")
+		t.Skip("gh not installed (package gh): run make deps as root")
 	}
 	s := NewServer()
 	defer s.Close()
