@@ -57,8 +57,15 @@ func (c *Conn) Do(req *Request) (*Response, error) {
 	if c.Timeout > 0 {
 		_ = c.c.SetDeadline(time.Now().Add(c.Timeout))
 	}
-	if _, err := c.c.Write(b); err != nil {
-		return nil, fmt.Errorf("send %s request: %w", req.Op, err)
+	if _, werr := c.c.Write(b); werr != nil {
+		// An agent that refuses the connection (too many) answers and
+		// closes before reading; its answer may still be there to read.
+		if line, rerr := ReadLine(c.r); rerr == nil {
+			if resp, derr := DecodeResponse(line); derr == nil && resp.Code != "" {
+				return resp, resp.Err()
+			}
+		}
+		return nil, fmt.Errorf("send %s request: %w", req.Op, werr)
 	}
 	line, err := ReadLine(c.r)
 	if err != nil {

@@ -83,3 +83,15 @@ func (s Secret) Clone() Secret {
 	}
 	return Secret{b: append([]byte(nil), s.b...)}
 }
+
+// HasControl reports whether the secret holds a control character (CR, LF,
+// NUL, any byte below 0x20, or DEL): such a value would break git's
+// line-based credential stream.
+func (s Secret) HasControl() bool {
+	for _, c := range s.b {
+		if c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -163,6 +163,9 @@ type Response struct {
 	Grants     []GrantInfo `json:"grants,omitempty"`
 	// Secret is the token handed out by get and token.
 	Secret Secret `json:"-"`
+	// MintFailed is set inside the agent when a GitHub App mint failed
+	// for this answer; a grant counts it as a use. It never travels.
+	MintFailed bool `json:"-"`
 }
 
 // Err returns the response's error, or nil when it succeeded.

@@ -5,6 +5,7 @@ package agent
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"os"
@@ -68,6 +69,9 @@ type entry struct {
 	lastUsed atomic.Int64 // Unix nanoseconds
 	lastWarn atomic.Int64
 	suspect  atomic.Bool
+	// revalidating is set while a re-validation runs: at most one per
+	// token is in flight, however many rejections git reports.
+	revalidating atomic.Bool
 }
 
 // Agent is the in-memory state of an unlocked (or locked) keychain.
@@ -261,8 +265,11 @@ func (a *Agent) Handle(_ context.Context, peer peercred.Cred, req *client.Reques
 	case client.OpUnlock:
 		return a.unlock(peer, req)
 	case client.OpLock:
+		// Audited first; but a lock that cannot be audited still locks,
+		// since dropping the secrets is the safe direction.
+		resp := a.audited(peer, audit.Event{Op: "lock", Decision: audit.Changed, Reason: "locked by keyfob lock"}, &client.Response{})
 		a.Lock()
-		return a.audited(peer, audit.Event{Op: "lock", Decision: audit.Changed}, &client.Response{})
+		return resp
 	case client.OpAdd, client.OpRotate:
 		return a.put(peer, req)
 	case client.OpRemove:
@@ -275,7 +282,7 @@ func (a *Agent) Handle(_ context.Context, peer peercred.Cred, req *client.Reques
 	case client.OpList:
 		return a.list()
 	default:
-		return a.Malformed(peer, fmt.Errorf("unknown op %q", req.Op))
+		return a.Malformed(peer, fmt.Errorf("unknown op %q", clip(req.Op, 32)))
 	}
 }
 
@@ -310,7 +317,8 @@ func (a *Agent) policyTokens() []policy.Token {
 	}
 	toks := make([]policy.Token, 0, len(a.tokens))
 	for _, e := range a.tokens {
-		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username, Unusable: unusable(e)})
+		toks = append(toks, policy.Token{Name: e.tok.Name, Hosts: e.tok.Meta.Hosts, Username: e.tok.Meta.Username,
+			Unusable: unusable(e), Expires: e.tok.Meta.Expires})
 	}
 	toks = append(toks, a.appPolicyTokens()...)
 	slices.SortFunc(toks, func(x, y policy.Token) int { return cmpString(x.Name, y.Name) })
@@ -332,24 +340,29 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-func credRequest(c *client.Credential) policy.Request {
+func (a *Agent) credRequest(c *client.Credential) policy.Request {
 	if c == nil {
-		return policy.Request{}
+		return policy.Request{Now: a.cfg.Now()}
 	}
-	return policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username}
+	return policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username, Now: a.cfg.Now()}
 }
 
 // get answers git's get and keyfob token: by name, or by URL through policy.
 func (a *Agent) get(peer peercred.Cred, req *client.Request, op string) *client.Response {
-	return a.resolve(peer, req, op, "")
+	return a.resolve(peer, req, op, "", "")
 }
 
 // resolve is get for the agent's own socket and for grants (grants.go):
-// grant is the label audited with the decision, "" for the agent's socket.
-func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant string) *client.Response {
+// grant is the label audited with the decision, "" for the agent's socket,
+// and bound, when set, is the token (or App) the grant was made for. A
+// bound request answers only with that token: the routes decide as for
+// the agent's socket, but without the username git sent, and a decision
+// for another token, or a username that is not the token's, answers
+// nothing.
+func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant, bound string) *client.Response {
 	ev := audit.Event{Op: op, Grant: grant}
 	if req.Cred != nil {
-		ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
+		ev.Protocol, ev.Host, ev.Path, ev.Username = req.Cred.Protocol, req.Cred.Host, req.Cred.Path, req.Cred.Username
 	}
 	a.mu.RLock()
 	// A GitHub App's token is minted without mu held (appAnswer).
@@ -380,14 +393,37 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 		}
 		reason = "by name"
 	case req.Cred != nil:
-		d := policy.Decide(credRequest(req.Cred), a.policyTokens(), a.routes)
+		pr := a.credRequest(req.Cred)
+		if bound != "" {
+			pr.Username = ""
+		}
+		d := policy.Decide(pr, a.policyTokens(), a.routes)
+		if d.Outcome == policy.Granted && bound != "" {
+			if why := boundMismatch(d.Token, bound, req.Cred.Username, a.usernameOf(d.Token)); why != "" {
+				ev.Decision, ev.Reason = audit.Denied, why
+				return a.audited(peer, ev, errResp(client.CodeDenied, why, ""))
+			}
+		}
+		if d.Outcome == policy.Granted {
+			// Suspect changes without a new policy view: a token a
+			// remote rejected answers nothing until it is re-validated.
+			if e := a.tokens[d.Token]; e != nil && e.suspect.Load() {
+				why := fmt.Sprintf("token %s was rejected by a remote and is being re-validated; keyfob status shows the result", d.Token)
+				ev.Decision, ev.Reason = audit.NoMatch, why
+				return a.audited(peer, ev, errResp(client.CodeNotFound, why, "if it was revoked or expired, run: keyfob rotate "+d.Token))
+			}
+		}
 		switch d.Outcome {
 		case policy.Denied:
 			ev.Decision, ev.Reason = audit.Denied, d.Reason
 			return a.audited(peer, ev, errResp(client.CodeDenied, d.Reason, ""))
 		case policy.NoMatch:
 			ev.Decision, ev.Reason = audit.NoMatch, d.Reason
-			resp := a.audited(peer, ev, errResp(client.CodeNotFound, d.Reason, ""))
+			hint := ""
+			if d.Matched.Token != "" {
+				hint = "keyfob which " + req.Cred.Host + pathSuffix(req.Cred.Path) + " explains it"
+			}
+			resp := a.audited(peer, ev, errResp(client.CodeNotFound, d.Reason, hint))
 			if op == "get" && d.PathRoutes {
 				resp.Warnings = appendNonEmpty(resp.Warnings, a.pathHints.note(req.Cred.Protocol, req.Cred.Host, a.cfg.Now()))
 			}
@@ -434,6 +470,27 @@ func (a *Agent) resolve(peer peercred.Cred, req *client.Request, op, grant strin
 	return resp
 }
 
+// boundMismatch says why a grant made for bound must not answer with
+// chosen for a request that sent username sent, "" when it may.
+func boundMismatch(chosen, bound, sent, username string) string {
+	if chosen != bound {
+		return fmt.Sprintf("the grant was made for %s, and this repository now routes to %s", bound, chosen)
+	}
+	if sent != "" && sent != username {
+		return fmt.Sprintf("git sent username %q, which is not the granted token's", sent)
+	}
+	return ""
+}
+
+// usernameOf returns the username a token or App answers with. Call it
+// with mu held.
+func (a *Agent) usernameOf(name string) string {
+	if e := a.tokens[name]; e != nil {
+		return e.tok.Meta.Username
+	}
+	return DefaultUsername
+}
+
 // which says which token a URL would get, and why, without handing it out.
 func (a *Agent) which(req *client.Request) *client.Response {
 	if req.Cred == nil {
@@ -444,7 +501,7 @@ func (a *Agent) which(req *client.Request) *client.Response {
 	if a.st == nil {
 		return lockedResp(a.lockErr)
 	}
-	d := policy.Explain(credRequest(req.Cred), a.policyTokens(), a.routes)
+	d := policy.Explain(a.credRequest(req.Cred), a.policyTokens(), a.routes)
 	resp := &client.Response{Token: d.Token, Route: d.Route, Reason: d.Reason}
 	for _, c := range d.Candidates {
 		resp.Candidates = append(resp.Candidates, client.Candidate{Token: c.Token, Chosen: c.Chosen, Reason: c.Reason})
@@ -456,23 +513,23 @@ func (a *Agent) which(req *client.Request) *client.Response {
 }
 
 // gitReport handles git's store and erase. keyfob keeps no credential that
-// git offers, and erase never deletes a token: it marks it suspect.
+// git offers, and erase never deletes a token: it marks it suspect. Either
+// acts on a token only when git's host is in its allowlist, and git's
+// username and password are the token's: a credential that is not
+// keyfob's, or not for that host, changes nothing.
 func (a *Agent) gitReport(peer peercred.Cred, req *client.Request) *client.Response {
 	ev := audit.Event{Op: req.Op}
 	if req.Cred == nil {
 		ev.Decision, ev.Reason = audit.BadRequest, "no credential"
 		return a.audited(peer, ev, errResp(client.CodeBadRequest, req.Op+" needs a credential", ""))
 	}
-	ev.Protocol, ev.Host, ev.Path = req.Cred.Protocol, req.Cred.Host, req.Cred.Path
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	var e *entry
-	for _, x := range a.tokens {
-		if req.Cred.PasswordFP != "" && x.tok.Secret.Fingerprint() == req.Cred.PasswordFP {
-			e = x
-			break
-		}
-	}
+	c := req.Cred
+	ev.Protocol, ev.Host, ev.Path, ev.Username = c.Protocol, c.Host, c.Path, c.Username
+	// The write lock: an erase may change a token's metadata. git sends
+	// store and erase once per fetch at most, so gets hardly wait.
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.reported(c)
 	if e == nil {
 		if resp := a.mintedReport(peer, req, ev); resp != nil {
 			return resp
@@ -482,28 +539,69 @@ func (a *Agent) gitReport(peer peercred.Cred, req *client.Request) *client.Respo
 	if req.Op == client.OpStore {
 		ev.Decision = audit.Stored
 		if e == nil {
-			ev.Reason = "not a keyfob token; keyfob does not keep credentials from git"
-		} else {
-			ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
-			ev.Reason = "git confirmed the token works"
+			ev.Reason = "not a keyfob token for this host and username; keyfob does not keep credentials from git"
+			return a.audited(peer, ev, resp)
+		}
+		ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
+		ev.Reason = "git confirmed the token works"
+		if resp = a.audited(peer, ev, resp); resp.Code == "" {
 			e.suspect.Store(false)
 		}
-		return a.audited(peer, ev, resp)
+		return resp
 	}
 	ev.Decision = audit.Erased
 	if e == nil {
-		ev.Reason = "not a keyfob token; nothing to do"
+		ev.Reason = "not a keyfob token for this host and username; nothing to do"
 		return a.audited(peer, ev, resp)
 	}
-	e.suspect.Store(true)
 	ev.Token, ev.FP = e.tok.Name, e.tok.Secret.Fingerprint()
-	a.bg.Add(1)
-	go a.revalidate(peer, e.tok.Name, ev.FP, req.Cred.Host, req.Cred.Path)
-	ev.Reason = "git reported a rejection; token kept and marked suspect"
+	_, canCheck := a.revalidationAPI(e.tok.Meta.Hosts, c.Host)
+	ev.Reason = "git reported a rejection; token kept and marked suspect until re-validated"
+	if !canCheck {
+		ev.Reason = "git reported a rejection; no API can re-check the token, so it is kept in service and the rejection recorded"
+	}
+	// The mark is audited before it is made.
+	if resp = a.audited(peer, ev, resp); resp.Code != "" {
+		return resp
+	}
+	if canCheck {
+		e.suspect.Store(true)
+		a.startRevalidation(peer, e, c.Host, c.Path)
+	} else {
+		a.recordRejection(e, c.Host, c.Path)
+	}
 	resp.Warnings = []string{fmt.Sprintf("%s was rejected by %s%s; keyfob keeps it. If it was revoked or expired, run: keyfob rotate %s",
-		e.tok.Name, req.Cred.Host, pathSuffix(req.Cred.Path), e.tok.Name)}
-	a.log.Warn("token rejected by remote", zap.String("token", e.tok.Name), zap.String("host", req.Cred.Host), zap.String("path", req.Cred.Path))
-	return a.audited(peer, ev, resp)
+		e.tok.Name, c.Host, pathSuffix(c.Path), e.tok.Name)}
+	a.log.Warn("token rejected by remote", zap.String("token", e.tok.Name), zap.String("host", c.Host), zap.String("path", c.Path))
+	return resp
+}
+
+// recordRejection keeps where and when git reported e rejected. Call it
+// with mu held for writing.
+func (a *Agent) recordRejection(e *entry, host, path string) {
+	t := e.tok
+	t.Meta.LastRejected, t.Meta.RejectedAt = a.cfg.Now().UTC().Truncate(time.Second), host+pathSuffix(path)
+	if err := a.st.Put(t); err != nil {
+		a.log.Error("keychain write", zap.String("token", t.Name), zap.Error(err))
+	}
+	e.tok.Meta = t.Meta
+	a.tokensChanged()
+}
+
+// reported returns the token git's store or erase is about: the one whose
+// allowlist has git's host, whose username is git's, and whose secret has
+// git's password fingerprint. Call it with mu held.
+func (a *Agent) reported(c *client.Credential) *entry {
+	if c.PasswordFP == "" || c.Username == "" || policy.CheckRequest(policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username}) != nil {
+		return nil
+	}
+	for _, x := range a.tokens {
+		if x.tok.Meta.Username == c.Username && policy.HostAllowed(x.tok.Meta.Hosts, c.Host) &&
+			subtle.ConstantTimeCompare([]byte(x.tok.Secret.Fingerprint()), []byte(c.PasswordFP)) == 1 {
+			return x
+		}
+	}
+	return nil
 }
 
 func pathSuffix(p string) string {
@@ -523,11 +621,15 @@ func (a *Agent) unlock(peer peercred.Cred, req *client.Request) *client.Response
 		ev.Decision, ev.Reason = audit.Failed, "no passphrase"
 		return a.audited(peer, ev, errResp(client.CodeBadRequest, "the file backend needs a passphrase", "run keyfob unlock in a terminal"))
 	}
+	// The unlock is audited before it is made: no audit line, no unlock.
+	ev.Decision, ev.Reason = audit.Changed, "unlocking"
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		return r
+	}
 	err := a.Unlock(pass)
 	switch {
 	case err == nil:
-		ev.Decision = audit.Changed
-		return a.audited(peer, ev, &client.Response{Status: a.status()})
+		return &client.Response{Status: a.status()}
 	case errors.Is(err, store.ErrBadPassphrase):
 		ev.Decision, ev.Reason = audit.Failed, "wrong passphrase"
 		return a.audited(peer, ev, errResp(client.CodeDenied, "wrong passphrase", "try again"))
@@ -550,9 +652,15 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	if req.Secret.IsZero() {
 		return fail(client.CodeBadRequest, "empty token", "pass the token on stdin or at the prompt")
 	}
+	if req.Secret.HasControl() {
+		return fail(client.CodeBadRequest, "the token holds a control character (CR, LF, NUL or another); nothing was stored", "pass the token alone, on one line")
+	}
 	meta := req.Meta
 	if meta == nil {
 		meta = &client.TokenMeta{}
+	}
+	if err := checkValue("username", meta.Username); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
 	}
 	// Validate before taking the lock: the API may be slow, and the old
 	// secret stays in force until the new one has passed.
@@ -610,6 +718,13 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	}
 	vd.apply(&t.Meta, now)
 	t.Secret = req.Secret.Clone()
+	// The change is audited before the keychain or memory sees it.
+	ev.Decision, ev.FP, ev.Reason = audit.Changed, t.Secret.Fingerprint(), vd.msg
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		t.Secret.Wipe()
+		r.Error += "; nothing was stored"
+		return r
+	}
 	if err := a.st.Put(t); err != nil {
 		t.Secret.Wipe()
 		a.log.Error("keychain write", zap.String("token", t.Name), zap.Error(err))
@@ -621,15 +736,36 @@ func (a *Agent) put(peer peercred.Cred, req *client.Request) *client.Response {
 	if old != nil {
 		old.tok.Secret.Wipe()
 	}
-	ev.Decision, ev.FP, ev.Reason = audit.Changed, t.Secret.Fingerprint(), vd.msg
 	resp := &client.Response{Token: t.Name, Fingerprint: ev.FP, Tokens: []client.TokenInfo{a.info(e, a.cfg.Now())}}
 	resp.Warnings = appendNonEmpty(resp.Warnings, vd.warning)
-	return a.audited(peer, ev, resp)
+	return resp
+}
+
+// checkValue refuses a value that would reach git's stream with a control
+// character in it: CR, LF or NUL would let it inject an attribute.
+func checkValue(what, v string) error {
+	if len(v) > 255 {
+		return fmt.Errorf("invalid %s: longer than 255 bytes", what)
+	}
+	for _, r := range v {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("invalid %s %q: it holds a control character (CR, LF, NUL or another)", what, v)
+		}
+	}
+	return nil
+}
+
+// clip cuts s to n bytes for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func checkHost(h string) error {
 	if h == "" || len(h) > 255 {
-		return fmt.Errorf("invalid host %q", h)
+		return fmt.Errorf("invalid host %q", clip(h, 64))
 	}
 	for _, r := range h {
 		if r <= ' ' || r == '/' || r == 0x7f {
@@ -648,24 +784,26 @@ func (a *Agent) remove(peer peercred.Cred, req *client.Request) *client.Response
 		ev.Decision = audit.Locked
 		return a.audited(peer, ev, lockedResp(a.lockErr))
 	}
-	err := a.st.Remove(req.Name)
-	if errors.Is(err, store.ErrNotFound) {
+	e := a.tokens[req.Name]
+	if e == nil {
 		ev.Decision, ev.Reason = audit.Failed, "no such token"
 		return a.audited(peer, ev, errResp(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names"))
 	}
-	if err != nil {
+	ev.Decision, ev.FP = audit.Changed, e.tok.Secret.Fingerprint()
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		r.Error += "; nothing was removed"
+		return r
+	}
+	err := a.st.Remove(req.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.Error("keychain remove", zap.String("token", req.Name), zap.Error(err))
 		ev.Decision, ev.Reason = audit.Failed, "keychain error"
 		return a.audited(peer, ev, errResp(client.CodeUnavailable, "keychain remove failed; nothing changed", "keyfob doctor checks the backend"))
 	}
-	if e := a.tokens[req.Name]; e != nil {
-		ev.FP = e.tok.Secret.Fingerprint()
-		e.tok.Secret.Wipe()
-		delete(a.tokens, req.Name)
-		a.tokensChanged()
-	}
-	ev.Decision = audit.Changed
-	return a.audited(peer, ev, &client.Response{Token: req.Name})
+	e.tok.Secret.Wipe()
+	delete(a.tokens, req.Name)
+	a.tokensChanged()
+	return &client.Response{Token: req.Name}
 }
 
 func (a *Agent) list() *client.Response {

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,9 +94,17 @@ func TestGetEraseLockUnlock(t *testing.T) {
 	}
 
 	// git's erase after a 401 never deletes: the token is kept, marked
-	// suspect, and the helper is told.
+	// suspect, and the helper is told. While it is re-validated (the API
+	// holds the answer until release is closed), it answers nothing.
+	release := make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		http.Error(w, `{"message":"Server Error"}`, http.StatusInternalServerError)
+	}))
+	defer api.Close()
+	f.a.cfg.GitHubAPI = api.URL
 	erase := &client.Request{Op: client.OpErase, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git",
-		PasswordFP: client.NewSecret(canary).Fingerprint()}}
+		Username: DefaultUsername, PasswordFP: client.NewSecret(canary).Fingerprint()}}
 	er := f.do(t, erase)
 	if er.Code != "" || len(er.Warnings) != 1 || !strings.Contains(er.Warnings[0], "keyfob rotate personal") {
 		t.Fatalf("erase = %+v", er)
@@ -103,8 +113,16 @@ func TestGetEraseLockUnlock(t *testing.T) {
 	if len(l.Tokens) != 1 || l.Tokens[0].State != StateSuspect || l.Tokens[0].Masked != "ghp_****wxyz" {
 		t.Fatalf("list after erase = %+v", l.Tokens)
 	}
+	if r := f.do(t, get("github.com", "")); r.Code != client.CodeNotFound || !r.Secret.IsZero() || !strings.Contains(r.Error, "re-validated") {
+		t.Fatalf("get of a suspect token = %+v, want nothing while it is re-validated", r)
+	}
+	// A second rejection while the first re-validation runs starts none.
+	f.do(t, erase)
+	close(release)
+	f.a.Wait()
+	// The API could not say: the token is served again, the rejection kept.
 	if r := f.do(t, get("github.com", "")); r.Secret.Reveal() != canary {
-		t.Fatalf("suspect token no longer served: %+v", r)
+		t.Fatalf("token after an inconclusive re-validation = %+v, want it served", r)
 	}
 
 	held := f.a.tokens["personal"].tok.Secret

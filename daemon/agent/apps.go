@@ -163,7 +163,9 @@ func (a *Agent) appAnswer(peer peercred.Cred, req *client.Request, ev audit.Even
 			}
 			a.log.Warn("minting an installation token failed", zap.String("app", ap.Name), zap.String("kind", ge.Kind), zap.Error(err))
 			ev.Decision, ev.Reason = audit.Failed, err.Error()
-			return a.audited(peer, ev, errResp(code, ge.Msg, ge.Hint))
+			r := a.audited(peer, ev, errResp(code, ge.Msg, ge.Hint))
+			r.MintFailed = true
+			return r
 		case errors.Is(err, ghapp.ErrDropped):
 			return fail(audit.Failed, client.CodeLocked, "app "+ap.Name+": "+err.Error(), "try again (keyfob unlock if the agent is locked)")
 		default:
@@ -246,6 +248,13 @@ func (a *Agent) removeApp(peer peercred.Cred, req *client.Request) *client.Respo
 		a.mu.Unlock()
 		return nil
 	}
+	// Audited before the keychain or memory changes.
+	ev.Decision, ev.Reason, ev.FP = audit.Changed, "app removed; its cached tokens are revoked", e.app.Key.Fingerprint()
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		a.mu.Unlock()
+		r.Error += "; nothing was removed"
+		return r
+	}
 	if err := a.st.RemoveApp(req.Name); err != nil {
 		a.mu.Unlock()
 		a.log.Error("keychain remove", zap.String("app", req.Name), zap.Error(err))
@@ -262,8 +271,7 @@ func (a *Agent) removeApp(peer peercred.Cred, req *client.Request) *client.Respo
 	defer cancel()
 	rs := a.minter().Revoke(ctx, func(app string) bool { return app == req.Name })
 	a.auditRevokes(rs, "app "+req.Name+" removed")
-	ev.Decision, ev.Reason = audit.Changed, fmt.Sprintf("app removed; %d cached tokens revoked", len(rs))
-	return a.audited(peer, ev, &client.Response{Token: req.Name})
+	return &client.Response{Token: req.Name}
 }
 
 // appAdd handles keyfob app add: it checks the key and the installation
@@ -285,6 +293,14 @@ func (a *Agent) appAdd(peer peercred.Cred, req *client.Request) *client.Response
 		return fail(client.CodeBadRequest, "an app needs exactly one of an installation id and an owner", "")
 	case req.Secret.IsZero():
 		return fail(client.CodeBadRequest, "empty private key", "")
+	}
+	if err := checkValue("owner", spec.Owner); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
+	}
+	for _, h := range spec.Hosts {
+		if err := checkHost(h); err != nil {
+			return fail(client.CodeBadRequest, err.Error(), "")
+		}
 	}
 	if err := ghapp.ParseKey(req.Secret); err != nil {
 		return fail(client.CodeBadRequest, err.Error(), "pass the .pem file GitHub offered for download in the app's settings")
@@ -338,6 +354,13 @@ func (a *Agent) appAdd(peer peercred.Cred, req *client.Request) *client.Response
 		ap.Key.Wipe()
 		return fail(client.CodeBadRequest, taken, "keyfob remove "+req.Name+" first, or choose another name")
 	}
+	// Audited before the keychain or memory sees it.
+	ev.Decision, ev.Reason = audit.Changed, ap.Meta.ValidationMsg
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		ap.Key.Wipe()
+		r.Error += "; nothing was stored"
+		return r
+	}
 	if err := a.st.PutApp(ap); err != nil {
 		ap.Key.Wipe()
 		a.log.Error("keychain write", zap.String("app", ap.Name), zap.Error(err))
@@ -349,8 +372,7 @@ func (a *Agent) appAdd(peer peercred.Cred, req *client.Request) *client.Response
 	e := &appEntry{app: ap}
 	a.apps[ap.Name] = e
 	a.tokensChanged()
-	ev.Decision, ev.Reason = audit.Changed, ap.Meta.ValidationMsg
-	return a.audited(peer, ev, &client.Response{Token: ap.Name, Fingerprint: ev.FP, Apps: []client.AppInfo{a.appInfo(e, nil)}})
+	return &client.Response{Token: ap.Name, Fingerprint: ev.FP, Apps: []client.AppInfo{a.appInfo(e, nil)}}
 }
 
 // nameTaken says why name cannot be a new app, "" when it can. Tokens and
@@ -432,29 +454,45 @@ func (a *Agent) appInfos() []client.AppInfo {
 // mintedReport handles git's store and erase for a minted token: store
 // confirms it, erase drops it from the cache (and revokes it), so the next
 // request mints a new one. It returns nil when fp is not a cached token.
+//
+// Like a held token, a minted one is matched only when git's host is in
+// its app's allowlist and git's username is the one keyfob gave. Call it
+// with mu held.
 func (a *Agent) mintedReport(peer peercred.Cred, req *client.Request, ev audit.Event) *client.Response {
-	if req.Cred.PasswordFP == "" {
+	c := req.Cred
+	if c.PasswordFP == "" || c.Username != DefaultUsername {
 		return nil
 	}
 	m := a.minter()
-	if req.Op == client.OpStore {
-		for _, t := range m.Cached(nil) {
-			if t.Fingerprint() == req.Cred.PasswordFP {
-				ev.Decision, ev.Token, ev.FP, ev.Installation, ev.Scope = audit.Stored, t.App, t.Fingerprint(), t.Installation, t.Scope.String()
-				ev.Reason = "git confirmed the minted token works"
-				t.Secret.Wipe()
-				return a.audited(peer, ev, &client.Response{})
-			}
-			t.Secret.Wipe()
+	var found *ghapp.Token
+	for _, t := range m.Cached(nil) {
+		ap := a.apps[t.App]
+		if found == nil && ap != nil && policy.HostAllowed(ap.app.Meta.Hosts, c.Host) && t.Fingerprint() == c.PasswordFP {
+			found = &t
+			continue
 		}
+		t.Secret.Wipe()
+	}
+	if found == nil {
 		return nil
 	}
-	t, ok := m.Forget(req.Cred.PasswordFP)
-	if !ok {
-		return nil
+	t := *found
+	ev.Token, ev.FP, ev.Installation, ev.Scope = t.App, t.Fingerprint(), t.Installation, t.Scope.String()
+	t.Secret.Wipe()
+	if req.Op == client.OpStore {
+		ev.Decision, ev.Reason = audit.Stored, "git confirmed the minted token works"
+		return a.audited(peer, ev, &client.Response{})
 	}
-	ev.Decision, ev.Token, ev.FP, ev.Installation, ev.Scope = audit.Erased, t.App, t.Fingerprint(), t.Installation, t.Scope.String()
+	ev.Decision = audit.Erased
 	ev.Reason = "git reported a rejection; the minted token is dropped and revoked, and the next request mints a new one"
+	// Audited before the cache changes.
+	if r := a.audited(peer, ev, &client.Response{}); r.Code != "" {
+		return r
+	}
+	t, ok := m.Forget(c.PasswordFP)
+	if !ok {
+		return &client.Response{}
+	}
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()
@@ -463,7 +501,7 @@ func (a *Agent) mintedReport(peer peercred.Cred, req *client.Request, ev audit.E
 		err := m.RevokeToken(ctx, t)
 		a.auditRevokes([]ghapp.Revoked{{Token: t, FP: ev.FP, Err: err}}, "rejected by "+req.Cred.Host+pathSuffix(req.Cred.Path))
 	}()
-	return a.audited(peer, ev, &client.Response{Warnings: []string{fmt.Sprintf(
+	return &client.Response{Warnings: []string{fmt.Sprintf(
 		"the token minted from app %s (%s) was rejected by %s%s; the next request mints a new one. If it keeps failing, check the app's permissions and the installation's repositories on GitHub",
-		t.App, t.Scope, req.Cred.Host, pathSuffix(req.Cred.Path))}})
+		t.App, t.Scope, req.Cred.Host, pathSuffix(req.Cred.Path))}}
 }

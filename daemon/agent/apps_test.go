@@ -242,7 +242,7 @@ func TestEraseDropsMintedToken(t *testing.T) {
 	f := newAppFixture(t)
 	f.addApp(t, "ci", client.AppSpec{AppID: 101, InstallationID: 42, NoVerify: true})
 	r1 := f.do(t, get("github.com", "acme/app.git"))
-	er := f.do(t, &client.Request{Op: client.OpErase, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git", PasswordFP: r1.Fingerprint}})
+	er := f.do(t, &client.Request{Op: client.OpErase, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git", Username: DefaultUsername, PasswordFP: r1.Fingerprint}})
 	if er.Code != "" || len(er.Warnings) != 1 || !strings.Contains(er.Warnings[0], "the next request mints a new one") {
 		t.Fatalf("erase = %+v", er)
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/peercred"
 )
 
@@ -12,7 +13,15 @@ import (
 // the agent's routes would give (an App installation token included); it
 // never widens them. A use through a grant counts as activity for
 // auto-lock, as a get does.
-func (a *Agent) Resolve(peer peercred.Cred, req *client.Request, op, grant string) *client.Response {
+//
+// bound is the token (or App) the grant's routes chose when it was made;
+// the answer is that token or nothing, whatever username or path the
+// sandbox sends.
+func (a *Agent) Resolve(peer peercred.Cred, req *client.Request, op, grant, bound string) *client.Response {
 	a.active()
-	return a.resolve(peer, req, op, grant)
+	if bound == "" {
+		ev := audit.Event{Op: op, Grant: grant, Decision: audit.Denied, Reason: "the grant is bound to no token"}
+		return a.audited(peer, ev, errResp(client.CodeDenied, ev.Reason, ""))
+	}
+	return a.resolve(peer, req, op, grant, bound)
 }

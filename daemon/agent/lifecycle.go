@@ -92,9 +92,42 @@ func unusable(e *entry) string {
 	return ""
 }
 
+// revalidationAPI returns the API to re-check a token with hosts after a
+// rejection at host: host's own when it is a GitHub host in the
+// allowlist, else the first GitHub host of the allowlist. Never the API of
+// a host outside the allowlist, whatever git named.
+func (a *Agent) revalidationAPI(hosts []string, host string) (string, bool) {
+	if policy.HostAllowed(hosts, host) {
+		if base, ok := github.APIBase(host, a.cfg.GitHubAPI, a.cfg.Enterprise); ok {
+			return base, true
+		}
+	}
+	return a.apiBase(hosts)
+}
+
+// startRevalidation re-validates e in the background after a rejection at
+// host/path, unless a re-validation of it is already in flight. Only the
+// API of host is asked, and host is one of e's own (gitReport checked it
+// against the allowlist). A host with no API keyfob knows cannot be asked:
+// the token stops being suspect at once, and the rejection stays on record.
+func (a *Agent) startRevalidation(peer peercred.Cred, e *entry, host, path string) {
+	if !policy.HostAllowed(e.tok.Meta.Hosts, host) {
+		return
+	}
+	if !e.revalidating.CompareAndSwap(false, true) {
+		return
+	}
+	a.bg.Add(1)
+	go func() {
+		defer e.revalidating.Store(false)
+		a.revalidate(peer, e.tok.Name, e.tok.Secret.Fingerprint(), host, path)
+	}()
+}
+
 // revalidate runs after git reported a rejection (erase). It asks the API
-// whether the token is still good and, for a repository, whether it may
-// read it; the answer is recorded in the keychain item and the audit log.
+// of host (one of the token's own) whether the token is still good and, for
+// a repository, whether it may read it; the answer is audited, then
+// recorded in the keychain item.
 func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 	defer a.bg.Done()
 	a.mu.RLock()
@@ -109,11 +142,10 @@ func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 		return
 	}
 	defer secret.Wipe()
-	base, ok := github.APIBase(host, a.cfg.GitHubAPI, a.cfg.Enterprise)
+	base, ok := a.revalidationAPI(hosts, host)
 	if !ok {
-		if base, ok = a.apiBase(hosts); !ok {
-			return
-		}
+		a.unsuspect(peer, name, fp, host, path, "no API to re-check it; it is served again, and the rejection stays on record")
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -125,6 +157,7 @@ func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 		result, msg = Invalid, err.Error()
 	case err != nil:
 		a.log.Warn("re-validation failed", zap.String("token", name), zap.Error(err))
+		a.unsuspect(peer, name, fp, host, path, "re-validation could not reach "+base+"; it is served again, and the rejection stays on record")
 		return
 	default:
 		msg = "GET /user as " + v.Login
@@ -155,21 +188,44 @@ func (a *Agent) revalidate(peer peercred.Cred, name, fp, host, path string) {
 		t.Meta.Login = v.Login
 	}
 	t.Meta.LastRejected, t.Meta.RejectedAt = now, host+pathSuffix(path)
-	if err := a.st.Put(t); err != nil {
-		a.log.Error("keychain write", zap.String("token", name), zap.Error(err))
-	} else {
-		e.tok.Meta = t.Meta
-		a.tokensChanged()
-	}
-	if result == Valid {
-		e.suspect.Store(false)
-	}
+	// Audited before the keychain and memory change; without the line,
+	// the token stays as it was (suspect, so not served).
 	ev := audit.Event{Op: "validate", Decision: result, Reason: msg, Protocol: "https", Host: host, Path: path, Token: name, FP: fp, Time: now}
 	setPeer(&ev, peer)
 	if err := a.cfg.Audit.Write(ev); err != nil {
-		a.log.Error("audit", zap.Error(err))
+		a.log.Error("audit write failed; re-validation result not recorded", zap.String("token", name), zap.Error(err))
+		return
+	}
+	if err := a.st.Put(t); err != nil {
+		a.log.Error("keychain write", zap.String("token", name), zap.Error(err))
+	}
+	e.tok.Meta = t.Meta
+	a.tokensChanged()
+	if result != Invalid {
+		e.suspect.Store(false)
 	}
 	a.log.Warn("token re-validated after a rejection", zap.String("token", name), zap.String("result", result), zap.String("detail", msg))
+}
+
+// unsuspect ends a token's suspect mark when its rejection cannot be
+// checked, so that one failure at a host keyfob cannot ask does not stop
+// the token for good. It is audited first.
+func (a *Agent) unsuspect(peer peercred.Cred, name, fp, host, path, why string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.tokens[name]
+	if e == nil || e.tok.Secret.Fingerprint() != fp || !e.suspect.Load() || a.st == nil {
+		return
+	}
+	now := a.cfg.Now().UTC()
+	ev := audit.Event{Op: "validate", Decision: Unverified, Reason: why, Protocol: "https", Host: host, Path: path, Token: name, FP: fp, Time: now}
+	setPeer(&ev, peer)
+	if err := a.cfg.Audit.Write(ev); err != nil {
+		a.log.Error("audit write failed; token stays suspect", zap.String("token", name), zap.Error(err))
+		return
+	}
+	a.recordRejection(e, host, path)
+	e.suspect.Store(false)
 }
 
 // Wait waits for background work (re-validations) to finish.

@@ -27,7 +27,7 @@ func TestErasePermissions(t *testing.T) {
 		t.Fatalf("after add: %+v", l.Tokens[0])
 	}
 	f.do(t, &client.Request{Op: client.OpErase, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git",
-		PasswordFP: client.NewSecret(canary).Fingerprint()}})
+		Username: DefaultUsername, PasswordFP: client.NewSecret(canary).Fingerprint()}})
 	f.a.Wait()
 	l = f.do(t, &client.Request{Op: client.OpList})
 	if tok := l.Tokens[0]; tok.State != StateMissing || !strings.Contains(tok.Reason, "acme/app needs contents=read") {

@@ -70,7 +70,7 @@ func (a *Agent) state(e *entry, now time.Time) (string, string) {
 		return StateUnverified, m.ValidationMsg
 	}
 	if m.RejectedAt != "" {
-		return StateOK, fmt.Sprintf("valid, but %s rejected it on %s: the token may lack access there", m.RejectedAt, m.LastRejected.Format(time.DateOnly))
+		return StateOK, fmt.Sprintf("%s rejected it on %s: the token may lack access there; if it was revoked, run keyfob rotate %s", m.RejectedAt, m.LastRejected.Format(time.DateOnly), e.tok.Name)
 	}
 	return StateOK, ""
 }

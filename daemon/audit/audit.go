@@ -27,6 +27,8 @@ const (
 	FieldProtocol = "protocol"
 	FieldHost     = "host"
 	FieldPath     = "path"
+	// FieldUsername is the username git sent, "" when it sent none.
+	FieldUsername = "username"
 	FieldToken    = "token"
 	FieldFP       = "fp"
 	FieldGrant    = "grant"
@@ -70,6 +72,7 @@ type Event struct {
 	Protocol string
 	Host     string
 	Path     string
+	Username string
 	Token    string
 	FP       string
 	Grant    string
@@ -94,7 +97,7 @@ func (e Event) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	for _, f := range [...]struct{ k, v string }{
 		{FieldProtocol, e.Protocol}, {FieldHost, e.Host}, {FieldPath, e.Path},
-		{FieldToken, e.Token}, {FieldFP, e.FP}, {FieldGrant, e.Grant},
+		{FieldToken, e.Token}, {FieldFP, e.FP}, {FieldGrant, e.Grant}, {FieldUsername, e.Username},
 	} {
 		if f.v != "" {
 			enc.AddString(f.k, f.v)

@@ -245,7 +245,15 @@ type flight struct {
 	// dropped is set when a revoke came while the mint was under way:
 	// its token is revoked as soon as it arrives, never handed out.
 	dropped bool
+	// failedUntil, for a mint that failed, is until when its error is
+	// the answer for the same key, without asking GitHub again.
+	failedUntil time.Time
 }
+
+// FailureTTL is how long a failed mint is remembered per (installation,
+// repositories, permissions): a sandbox or a loop retrying a repository the
+// app cannot reach gets the same answer without hammering the API.
+const FailureTTL = 30 * time.Second
 
 // ErrDropped is returned to requests whose mint was overtaken by a revoke
 // (a lock, or the app's removal).
@@ -289,6 +297,11 @@ func (m *Minter) Get(ctx context.Context, app App, sc Scope) (tok Token, minted 
 	if f := m.cache[key]; f != nil {
 		select {
 		case <-f.done:
+			if f.err != nil && m.now().Before(f.failedUntil) {
+				err := f.err
+				m.mu.Unlock()
+				return Token{}, false, err
+			}
 			if f.err == nil && m.now().Before(f.tok.Expires.Add(-RenewBefore)) {
 				t := f.tok.copyOut()
 				m.mu.Unlock()
@@ -332,7 +345,13 @@ func (m *Minter) Get(ctx context.Context, app App, sc Scope) (tok Token, minted 
 	}
 	f.tok, f.err = t, err
 	if err != nil && m.cache[key] == f {
-		delete(m.cache, key)
+		var ge *Error
+		if errors.As(err, &ge) {
+			// GitHub answered (or could not be reached): remember it.
+			f.failedUntil = m.now().Add(FailureTTL)
+		} else {
+			delete(m.cache, key)
+		}
 	}
 	var out Token
 	if err == nil {

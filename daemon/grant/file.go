@@ -34,7 +34,7 @@ func (m *Manager) token(peer peercred.Cred, g *grant) (*client.Response, *client
 	var first *client.Response
 	for i := range g.creds {
 		c := g.creds[i]
-		r := m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpToken, Cred: &c}, client.OpGrant, g.label)
+		r := m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpToken, Cred: &c}, client.OpGrant, g.label, g.bound[i])
 		if r.Code != "" {
 			if first != nil {
 				first.Secret.Wipe()

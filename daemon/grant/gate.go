@@ -67,7 +67,7 @@ func (h *gate) Malformed(peer peercred.Cred, err error) *client.Response {
 
 func setCred(ev *audit.Event, c *client.Credential) {
 	if c != nil {
-		ev.Protocol, ev.Host, ev.Path = c.Protocol, c.Host, c.Path
+		ev.Protocol, ev.Host, ev.Path, ev.Username = c.Protocol, c.Host, c.Path, c.Username
 	}
 }
 
@@ -83,15 +83,17 @@ func (h *gate) refuse(peer peercred.Cred, req *client.Request, code, msg, hint s
 	return errResp(code, msg, hint)
 }
 
-// covers reports whether the grant names the repository git asks about.
-func (g *grant) covers(c *client.Credential) bool {
+// covers returns the index of the most specific of the grant's
+// repositories that names the one git asks about, or -1.
+func (g *grant) covers(c *client.Credential) int {
 	t := policy.ParseTarget(c.Host, c.Path)
-	for _, p := range g.pats {
-		if p.Matches(t) {
-			return true
+	best := -1
+	for i, p := range g.pats {
+		if p.Matches(t) && (best < 0 || p.Specificity() > g.pats[best].Specificity()) {
+			best = i
 		}
 	}
-	return false
+	return best
 }
 
 // reserve takes one use, or says why the grant cannot answer. The use is
@@ -128,7 +130,11 @@ func (h *gate) get(peer peercred.Cred, req *client.Request) *client.Response {
 	if req.Cred == nil || req.Cred.Host == "" {
 		return h.refuse(peer, req, client.CodeBadRequest, "get needs a credential", "")
 	}
-	if !g.covers(req.Cred) {
+	if _, err := policy.CanonicalPath(req.Cred.Path); err != nil {
+		return h.refuse(peer, req, client.CodeDenied, fmt.Sprintf("path %q: %v", req.Cred.Path, err), "")
+	}
+	i := g.covers(req.Cred)
+	if i < 0 {
 		if req.Cred.Path == "" {
 			return h.refuse(peer, req, client.CodeDenied, "git sent no repository path, and grant "+g.label+" covers repositories only",
 				"set git config credential.useHttpPath true inside the sandbox")
@@ -140,8 +146,10 @@ func (h *gate) get(peer peercred.Cred, req *client.Request) *client.Response {
 		return h.refuse(peer, req, client.CodeDenied, why, "")
 	}
 	cred := *req.Cred
-	r := h.m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpGet, Cred: &cred}, client.OpGet, g.label)
-	if h.g.settle(r.Code == "" && !r.Secret.IsZero()) {
+	r := h.m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpGet, Cred: &cred}, client.OpGet, g.label, g.bound[i])
+	// A failed mint counts as a use: a sandbox retrying a repository the
+	// app cannot reach uses its grant up rather than the API.
+	if h.g.settle(r.Code == "" && !r.Secret.IsZero() || r.MintFailed) {
 		h.m.end(g, EndUsedUp, h.m.self)
 	}
 	if r.Code != "" {

@@ -92,10 +92,13 @@ type Manager struct {
 }
 
 type grant struct {
-	label   string
-	urls    []string
-	pats    []policy.Pattern
-	creds   []client.Credential
+	label string
+	urls  []string
+	pats  []policy.Pattern
+	creds []client.Credential
+	// bound[i] is the token (or App) the routes chose for urls[i] when
+	// the grant was made; the grant answers with it or not at all.
+	bound   []string
 	mode    string
 	path    string
 	ownDir  string // the grant's own directory under Config.Dir, or ""
@@ -226,10 +229,8 @@ func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Res
 		return fail(client.CodeBadRequest, err.Error(), "")
 	}
 	ev.Grant = g.label
-	if g.mode == client.GrantSocket {
-		if r := m.routable(peer, g); r != nil {
-			return fail(r.Code, r.Error, r.Hint)
-		}
+	if r := m.routable(peer, g); r != nil {
+		return fail(r.Code, r.Error, r.Hint)
 	}
 
 	m.mu.Lock()
@@ -246,6 +247,23 @@ func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Res
 	}
 	m.grants[g.label] = g // holds the label while the socket or file is made
 	m.mu.Unlock()
+
+	// The grant is audited before its socket or file exists: a grant that
+	// cannot be audited is not made.
+	ev.Decision = audit.Changed
+	ev.Reason = fmt.Sprintf("%s for %s (tokens %s) until %s", g.mode, strings.Join(g.urls, " "), strings.Join(g.bound, " "), g.expires.UTC().Format(time.RFC3339))
+	if g.maxUses > 0 {
+		ev.Reason += fmt.Sprintf(", at most %d uses", g.maxUses)
+	}
+	if g.mode == client.GrantSocket {
+		ev.Reason += fmt.Sprintf(", peer uids %v", g.uids)
+	}
+	if err := m.write(peer, ev); err != nil {
+		m.mu.Lock()
+		delete(m.grants, g.label)
+		m.mu.Unlock()
+		return errResp(client.CodeUnavailable, "audit log cannot be written, so keyfob grants nothing", "")
+	}
 
 	var r *client.Response
 	if g.mode == client.GrantSocket {
@@ -269,19 +287,6 @@ func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Res
 		return fail(client.CodeUnavailable, "the agent is stopping", "")
 	}
 	m.saveRecord(g)
-
-	ev.Decision = audit.Changed
-	ev.Reason = fmt.Sprintf("%s %s for %s until %s", g.mode, g.path, strings.Join(g.urls, " "), g.expires.UTC().Format(time.RFC3339))
-	if g.maxUses > 0 {
-		ev.Reason += fmt.Sprintf(", at most %d uses", g.maxUses)
-	}
-	if g.mode == client.GrantSocket {
-		ev.Reason += fmt.Sprintf(", peer uids %v", g.uids)
-	}
-	if err := m.write(peer, ev); err != nil {
-		m.end(g, EndRevoked, peer)
-		return errResp(client.CodeUnavailable, "audit log cannot be written, so keyfob grants nothing", "")
-	}
 	m.log.Info("grant created", zap.String("grant", g.label), zap.String("mode", g.mode), zap.String("path", g.path),
 		zap.Strings("urls", g.urls), zap.Time("expires", g.expires))
 	m.wake()
@@ -403,10 +408,10 @@ func defaultLabel(p policy.Pattern) string {
 // routable checks that each granted repository gets a token now, so that a
 // grant that could answer nothing fails when it is made.
 func (m *Manager) routable(peer peercred.Cred, g *grant) *client.Response {
+	g.bound = make([]string, len(g.creds))
 	for i, c := range g.creds {
-		if strings.HasSuffix(g.urls[i], "/*") {
-			continue
-		}
+		// host/owner/* asks what the owner-wide routes choose: a route
+		// for one repository does not match the literal "*".
 		c := c
 		r := m.cfg.Agent.Handle(context.Background(), peer, &client.Request{Op: client.OpWhich, Cred: &c})
 		if r.Code != "" {
@@ -419,6 +424,7 @@ func (m *Manager) routable(peer peercred.Cred, g *grant) *client.Response {
 			}
 			return errResp(client.CodeNotFound, msg, "keyfob which "+g.urls[i]+" says why")
 		}
+		g.bound[i] = r.Token
 	}
 	return nil
 }

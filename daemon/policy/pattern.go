@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -10,12 +11,57 @@ type Target struct {
 	Host  string
 	Owner string
 	Repo  string
+	// Bad is set for a path CanonicalPath refuses.
+	Bad bool
 }
 
-// ParseTarget splits git's host and path ("owner/repo.git").
+// ErrBadPath is wrapped by CanonicalPath's errors.
+var ErrBadPath = errors.New("path refused")
+
+// CanonicalPath reads git's path the way GitHub reads a repository URL:
+// empty and "." segments are dropped ("acme//app", "./acme/app" are
+// acme/app). What a server could read as another repository is refused:
+// a ".." segment, a backslash, a percent escape (git has already decoded
+// the URL, and no owner or repository name holds "%"), and control
+// characters.
+func CanonicalPath(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	if i := strings.IndexAny(path, "\\%\x00\r\n\t"); i >= 0 {
+		what := "a control character"
+		switch path[i] {
+		case '\\':
+			what = "a backslash"
+		case '%':
+			what = "a percent escape"
+		}
+		return "", fmt.Errorf("%w: it holds %s", ErrBadPath, what)
+	}
+	segs := strings.Split(path, "/")
+	out := segs[:0]
+	for _, s := range segs {
+		switch s {
+		case "", ".":
+			continue
+		case "..":
+			return "", fmt.Errorf("%w: it holds a .. segment", ErrBadPath)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "/"), nil
+}
+
+// ParseTarget splits git's host and path ("owner/repo.git"), read as
+// CanonicalPath reads it. A path CanonicalPath refuses yields a target with
+// Bad set, which no pattern matches.
 func ParseTarget(host, path string) Target {
 	t := Target{Host: strings.ToLower(host)}
-	path = strings.Trim(path, "/")
+	path, err := CanonicalPath(path)
+	if err != nil {
+		t.Bad = true
+		return t
+	}
 	owner, rest, _ := strings.Cut(path, "/")
 	t.Owner = owner
 	repo, _, _ := strings.Cut(rest, "/")
@@ -65,6 +111,9 @@ func (p Pattern) HasPath() bool { return len(p.segs) > 1 }
 
 // Matches reports whether t falls under p.
 func (p Pattern) Matches(t Target) bool {
+	if t.Bad {
+		return false
+	}
 	vals := []string{t.Host, t.Owner, t.Repo}
 	for i, seg := range p.segs {
 		if vals[i] == "" {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Request is what a client asks for.
@@ -16,6 +17,9 @@ type Request struct {
 	Host     string // host[:port], as git sends it
 	Path     string // "owner/repo.git", "" when git sends no path
 	Username string // "" when git sends none
+	// Now is the time of the request: a token whose Expires is not after
+	// it cannot answer. Policy has no clock of its own.
+	Now time.Time
 }
 
 // Token is what policy needs to know of a token.
@@ -26,9 +30,23 @@ type Token struct {
 	// Unusable, when set, says why the token must not answer (for
 	// example "invalid: the API answered 401").
 	Unusable string
+	// Expires, when set, is when the token stops working; from then on
+	// it answers nothing (git 2.41 and later would drop it anyway).
+	Expires time.Time
 	// App is set for a GitHub App, which mints a token per request
 	// rather than holding one.
 	App bool
+}
+
+// unusable says why t cannot answer at now, "" when it can.
+func (t Token) unusable(now time.Time) string {
+	if t.Unusable != "" {
+		return t.Unusable
+	}
+	if !t.Expires.IsZero() && !now.Before(t.Expires) {
+		return fmt.Sprintf("token %s expired %s UTC: run keyfob rotate %s", t.Name, t.Expires.UTC().Format(time.DateTime), t.Name)
+	}
+	return ""
 }
 
 // Route sends requests that match Match to Token.
@@ -99,6 +117,9 @@ func CheckRequest(r Request) error {
 	}
 	if r.Host == "" {
 		return fmt.Errorf("no host")
+	}
+	if _, err := CanonicalPath(r.Path); err != nil {
+		return fmt.Errorf("path %q: %w", r.Path, err)
 	}
 	switch r.Protocol {
 	case "https":
@@ -171,8 +192,8 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 			reason = fmt.Sprintf("host %s is not in its allowlist", r.Host)
 		case r.Username != "" && r.Username != t.Username:
 			reason = fmt.Sprintf("username %q does not match git's %q", t.Username, r.Username)
-		case t.Unusable != "":
-			reason = t.Unusable
+		case t.unusable(r.Now) != "":
+			reason = t.unusable(r.Now)
 		}
 		if reason != "" {
 			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: reason})
@@ -215,6 +236,15 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 			d.markOthers(toks, r.Host, "a more specific route chose "+t.Name)
 			return d
 		}
+		// The route chose a token that cannot answer now (expired,
+		// invalid): nothing answers, rather than a less specific route
+		// or the host's other tokens. Only a username git sent, which
+		// picks the account, moves on to the next route.
+		if why := t.unusable(r.Now); why != "" && (r.Username == "" || r.Username == t.Username) {
+			d.Outcome, d.Reason, d.Matched = NoMatch, fmt.Sprintf("%s chose %s, which cannot answer: %s", rt.Describe(), t.Name, why), rt
+			d.markOthers(toks, r.Host, "the matching route chose "+t.Name)
+			return d
+		}
 	}
 
 	// No route answered: the tokens whose allowlist has the host. A token
@@ -229,7 +259,7 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 		if seen[t.Name] || !HostAllowed(t.Hosts, r.Host) {
 			continue
 		}
-		if r.Username != "" && r.Username != t.Username || t.Unusable != "" {
+		if r.Username != "" && r.Username != t.Username || t.unusable(r.Now) != "" {
 			consider(t, "")
 			continue
 		}
@@ -249,8 +279,8 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 		// A token that would answer but must not says why, so the
 		// user learns what to fix.
 		for _, t := range toks {
-			if t.Unusable != "" && HostAllowed(t.Hosts, r.Host) && (r.Username == "" || r.Username == t.Username) {
-				d.Reason = t.Unusable
+			if why := t.unusable(r.Now); why != "" && HostAllowed(t.Hosts, r.Host) && (r.Username == "" || r.Username == t.Username) {
+				d.Reason = why
 				break
 			}
 		}
