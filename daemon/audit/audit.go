@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
 )
@@ -39,6 +40,19 @@ const (
 	FieldScope        = "scope"
 	FieldExpires      = "expires"
 	FieldMint         = "mint"
+)
+
+// Caps on the string fields of an audit line, in bytes before JSON
+// escaping. Peers choose most of what an event holds (the host, the path,
+// the op, reasons that quote them), so a value over its cap is cut at a
+// UTF-8 boundary and ends in Truncated, the whole value, marker included,
+// within the cap. Reason, path, peer_exe and scope get MaxLongField; every
+// other field MaxField. Control characters are escaped by the JSON encoder
+// (\n, \u001b), so a line is always one line.
+const (
+	MaxField     = 256
+	MaxLongField = 1024
+	Truncated    = "…(truncated)"
 )
 
 // Decisions.
@@ -83,39 +97,59 @@ type Event struct {
 	Mint         string
 }
 
-// MarshalLogObject writes the event's fields in a fixed order.
+// MarshalLogObject writes the event's fields in a fixed order, each string
+// cut to its cap.
 func (e Event) MarshalLogObject(enc zapcore.ObjectEncoder) error {
-	enc.AddString(FieldOp, e.Op)
-	enc.AddString(FieldDecision, e.Decision)
+	enc.AddString(FieldOp, clip(e.Op, MaxField))
+	enc.AddString(FieldDecision, clip(e.Decision, MaxField))
 	if e.Reason != "" {
-		enc.AddString(FieldReason, e.Reason)
+		enc.AddString(FieldReason, clip(e.Reason, MaxLongField))
 	}
 	enc.AddInt(FieldUID, e.UID)
 	enc.AddInt(FieldPID, e.PID)
 	if e.Exe != "" {
-		enc.AddString(FieldExe, e.Exe)
+		enc.AddString(FieldExe, clip(e.Exe, MaxLongField))
 	}
-	for _, f := range [...]struct{ k, v string }{
-		{FieldProtocol, e.Protocol}, {FieldHost, e.Host}, {FieldPath, e.Path},
-		{FieldToken, e.Token}, {FieldFP, e.FP}, {FieldGrant, e.Grant}, {FieldUsername, e.Username},
+	for _, f := range [...]struct {
+		k, v string
+		max  int
+	}{
+		{FieldProtocol, e.Protocol, MaxField}, {FieldHost, e.Host, MaxField}, {FieldPath, e.Path, MaxLongField},
+		{FieldToken, e.Token, MaxField}, {FieldFP, e.FP, MaxField}, {FieldGrant, e.Grant, MaxField},
+		{FieldUsername, e.Username, MaxField},
 	} {
 		if f.v != "" {
-			enc.AddString(f.k, f.v)
+			enc.AddString(f.k, clip(f.v, f.max))
 		}
 	}
 	if e.Installation != 0 {
 		enc.AddInt64(FieldInstallation, e.Installation)
 	}
 	if e.Scope != "" {
-		enc.AddString(FieldScope, e.Scope)
+		enc.AddString(FieldScope, clip(e.Scope, MaxLongField))
 	}
 	if !e.Expires.IsZero() {
 		enc.AddString(FieldExpires, e.Expires.UTC().Format(time.RFC3339))
 	}
 	if e.Mint != "" {
-		enc.AddString(FieldMint, e.Mint)
+		enc.AddString(FieldMint, clip(e.Mint, MaxField))
 	}
 	return nil
+}
+
+// clip returns s if it fits in n bytes, else its longest prefix that ends
+// at a UTF-8 boundary and leaves room for Truncated, then Truncated.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(Truncated)
+	// Back off to the start of a rune; in invalid UTF-8 there may be
+	// none nearby, and the encoder replaces what is cut anyway.
+	for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	return s[:cut] + Truncated
 }
 
 // Log is an open audit log.

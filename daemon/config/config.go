@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -49,31 +49,74 @@ type Error struct {
 	Problems []policy.Problem
 }
 
+// The message of an Error is bounded, because status carries it over the
+// socket: at most maxProblems problems of at most maxProblemLen bytes each.
+// Problems holds them all, and keyfob doctor lists them.
+const (
+	maxProblems   = 10
+	maxProblemLen = 512
+)
+
 func (e *Error) Error() string {
-	msgs := make([]string, len(e.Problems))
+	var msgs []string
 	for i, p := range e.Problems {
-		msgs[i] = p.Error()
+		if i == maxProblems {
+			msgs = append(msgs, fmt.Sprintf("and %d more (keyfob doctor lists them)", len(e.Problems)-i))
+			break
+		}
+		msgs = append(msgs, clip(p.Error(), maxProblemLen))
 	}
 	return strings.Join(msgs, "; ")
 }
 
+// clip cuts s to at most n bytes, at a UTF-8 boundary, marking the cut.
+func clip(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(mark)
+	for i := 0; i < utf8.UTFMax && cut > 0 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// MaxRoutes is the most routes a config may have. Checking routes for ties
+// takes time that grows with the square of their number, and the watcher
+// does it on every reload.
+const MaxRoutes = 1000
+
 // Load reads and checks the config at path. A missing file is an empty
-// config, not an error.
+// config, not an error. A path that does not name a regular file of at
+// most MaxSize bytes (after symlinks) is refused with a *FileError, without
+// blocking: a FIFO, a device or a directory is never read.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{Path: path}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
 	return Parse(path, b)
 }
 
 // Parse reads and checks a config file's contents; path is used for
 // positions. The checks that need no tokens run here: syntax, unknown keys,
-// route matches and ties. Check adds the ones that need tokens.
+// route matches and ties. Check adds the ones that need tokens. Data over
+// MaxSize, and nesting deeper than MaxDepth, are refused before the TOML
+// decoder sees them.
 func Parse(path string, data []byte) (*Config, error) {
+	if len(data) > MaxSize {
+		return nil, tooLarge(path)
+	}
+	if line := tooDeep(data, MaxDepth); line > 0 {
+		return nil, &Error{Path: path, Problems: []policy.Problem{{
+			Source: fmt.Sprintf("%s:%d", path, line),
+			Msg:    fmt.Sprintf("syntax: nested deeper than %d levels (arrays, inline tables and dotted keys together)", MaxDepth),
+		}}}
+	}
 	var f file
 	md, err := toml.NewDecoder(strings.NewReader(string(data))).Decode(&f)
 	if err != nil {
@@ -87,6 +130,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, &Error{Path: path, Problems: []policy.Problem{{Source: path, Msg: err.Error()}}}
 	}
 	lines := scanLines(data)
+	if len(f.Route) > MaxRoutes {
+		return nil, &Error{Path: path, Problems: []policy.Problem{{
+			Source: lines.routeSource(path, MaxRoutes),
+			Msg:    fmt.Sprintf("more than %d routes; routes for owners (github.com/acme) cover their repositories", MaxRoutes),
+		}}}
+	}
 	var probs []policy.Problem
 	for _, k := range md.Undecoded() {
 		probs = append(probs, policy.Problem{

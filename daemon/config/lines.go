@@ -93,3 +93,86 @@ func (ix *lineIndex) routeSource(path string, i int) string {
 	}
 	return path
 }
+
+// MaxDepth bounds how deeply a config may nest arrays, inline tables and
+// dotted keys, counted together. The TOML decoder recurses once per level
+// of arrays and inline tables, and its memory for a dotted key grows with
+// the square of the key's length: without a bound, a file of 1 MiB of "["
+// takes a gigabyte, and a dotted key of a few thousand parts more. A real
+// config nests three or four levels.
+const MaxDepth = 32
+
+// tooDeep scans TOML source, skipping strings and comments, and returns the
+// line where open arrays and inline tables plus the parts of the dotted key
+// being written first exceed limit, or 0 if they never do. It is linear in
+// the input and allocates nothing. Dots are counted between separators
+// (= , [ ] { } and newlines), so a float's one dot also counts, which
+// matters nowhere near the limit.
+func tooDeep(data []byte, limit int) int {
+	line, open, dots := 1, 0, 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\n':
+			line++
+			dots = 0
+		case '#':
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			i, line = skipString(data, i, line)
+		case '[', '{':
+			open++
+			dots = 0
+		case ']', '}':
+			open = max(open-1, 0)
+			dots = 0
+		case '=', ',':
+			dots = 0
+		case '.':
+			dots++
+		}
+		if open+dots > limit {
+			return line
+		}
+	}
+	return 0
+}
+
+// skipString skips the string whose opening quote is at data[i], basic
+// ("), literal ('), or either multi-line kind, and returns the index of its
+// last byte and the line it ends on. A single-line string ends at the end
+// of its line even when it is not closed (the decoder reports that).
+func skipString(data []byte, i, line int) (int, int) {
+	q := data[i]
+	if i+2 < len(data) && data[i+1] == q && data[i+2] == q {
+		for j := i + 3; j < len(data); j++ {
+			switch {
+			case data[j] == '\n':
+				line++
+			case data[j] == '\\' && q == '"':
+				if j+1 < len(data) && data[j+1] == '\n' {
+					line++
+				}
+				j++
+			case data[j] == q && j+2 < len(data) && data[j+1] == q && data[j+2] == q:
+				return j + 2, line
+			}
+		}
+		return len(data), line
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch {
+		case data[j] == '\n':
+			return j - 1, line
+		case data[j] == '\\' && q == '"':
+			if j+1 < len(data) && data[j+1] == '\n' {
+				return j, line
+			}
+			j++
+		case data[j] == q:
+			return j, line
+		}
+	}
+	return len(data), line
+}
