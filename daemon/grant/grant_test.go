@@ -579,7 +579,11 @@ func TestOtherUID(t *testing.T) {
 	}
 	run := func(sock string, cred *syscall.Credential) string {
 		cmd := exec.Command(bin)
-		cmd.Env = []string{"KEYFOB_TEST_PEER=" + sock, "KEYFOB_TEST_URL=github.com/acme/app", "DBUS_SESSION_BUS_ADDRESS=disabled:"}
+		// The peer trusts our uid on this socket, as a container running as
+		// another uid is told to (KEYFOB_SOCKET_UID): the grant's check at
+		// accept, not the client's, is what decides here.
+		cmd.Env = []string{"KEYFOB_TEST_PEER=" + sock, "KEYFOB_TEST_URL=github.com/acme/app", "DBUS_SESSION_BUS_ADDRESS=disabled:",
+			"KEYFOB_SOCKET=" + sock, "KEYFOB_SOCKET_UID=" + strconv.Itoa(os.Getuid())}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
