@@ -3,7 +3,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,8 +49,8 @@ func AgentLog() string { return filepath.Join(StateDir(), "agent.log") }
 // find it running. It returns ErrManaged when a systemd unit or launchd
 // agent is set up to run the agent.
 func StartAgent(path string) error {
-	if answers(path) {
-		return nil
+	if ok, err := answers(path); ok || err != nil {
+		return err
 	}
 	if managed(path) {
 		return ErrManaged
@@ -68,8 +67,8 @@ func StartAgent(path string) error {
 		return err
 	}
 	defer unlock()
-	if answers(path) {
-		return nil // another helper started it while we waited
+	if ok, err := answers(path); ok || err != nil {
+		return err // another helper started it while we waited
 	}
 	exe, err := agentExe()
 	if err != nil {
@@ -78,14 +77,20 @@ func StartAgent(path string) error {
 	return spawn(exe, path)
 }
 
-// answers reports whether something accepts connections at path.
-func answers(path string) bool {
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err != nil {
-		return false
+// answers reports whether our agent accepts connections at path; it sends
+// nothing. A socket that another uid serves, or a directory another uid
+// could have made, is an *UntrustedError: nothing is started beside it.
+func answers(path string) (bool, error) {
+	c, err := dialTimeout(path, time.Second)
+	var ue *UntrustedError
+	switch {
+	case errors.As(err, &ue):
+		return false, err
+	case err != nil:
+		return false, nil
 	}
 	c.Close()
-	return true
+	return true, nil
 }
 
 // privateDir refuses a socket directory that others could use to plant a
@@ -95,16 +100,7 @@ func privateDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("socket directory: %w", err)
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("socket directory %s is not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("socket directory %s is accessible by group or others (mode %04o)", dir, fi.Mode().Perm())
-	}
-	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
-		return fmt.Errorf("socket directory %s is owned by uid %d, not %d", dir, uid, os.Getuid())
-	}
-	return nil
+	return checkPrivateDir(dir, fi)
 }
 
 // agentExe finds keyfob: beside this executable first (an install puts
@@ -150,13 +146,13 @@ func spawn(exe, path string) error {
 	deadline := time.NewTimer(startTimeout)
 	defer deadline.Stop()
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		if answers(path) {
-			return nil
+		if ok, err := answers(path); ok || err != nil {
+			return err
 		}
 		select {
 		case err := <-exited:
-			if answers(path) {
-				return nil // it lost a race to another agent that now answers
+			if ok, aerr := answers(path); ok || aerr != nil {
+				return aerr // it lost a race to another agent that now answers
 			}
 			return fmt.Errorf("keyfob serve exited (%v); its log is %s", err, logPath)
 		case <-deadline.C:

@@ -34,13 +34,41 @@ type Conn struct {
 	Timeout time.Duration
 }
 
-// Dial connects to the agent's socket at path.
+// Dial connects to the agent's socket at path. Before it returns, it checks
+// that the agent serves it (trust.go): a socket or directory that another
+// uid could have made is an *UntrustedError, and nothing has been sent.
 func Dial(path string) (*Conn, error) {
-	c, err := net.DialTimeout("unix", path, DefaultTimeout)
+	c, err := dialTimeout(path, DefaultTimeout)
 	if err != nil {
 		return nil, err
 	}
 	return &Conn{c: c, r: bufio.NewReaderSize(c, 4096), Timeout: DefaultTimeout}, nil
+}
+
+func dialTimeout(path string, timeout time.Duration) (*net.UnixConn, error) {
+	if err := beforeDial(path); err != nil {
+		return nil, err
+	}
+	c, err := net.DialTimeout("unix", path, timeout)
+	if err != nil {
+		return nil, err
+	}
+	uc := c.(*net.UnixConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	var verr error
+	if err := raw.Control(func(fd uintptr) { verr = verifyPeer(path, int(fd)) }); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if verr != nil {
+		c.Close()
+		return nil, verr
+	}
+	return uc, nil
 }
 
 // Close closes the connection.

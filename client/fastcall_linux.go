@@ -10,7 +10,8 @@ import (
 // system calls. The net package would set up its poller (epoll, an eventfd,
 // non-blocking sockets) for a single exchange; on the helper's path that
 // costs more than the exchange itself. Timeouts come from SO_SNDTIMEO and
-// SO_RCVTIMEO instead of deadlines.
+// SO_RCVTIMEO instead of deadlines. Who serves the socket is checked as
+// Dial checks it (trust.go): one lstat before connect, one getsockopt after.
 //
 // Only requests made of an op and a credential take this path; others go
 // through Call.
@@ -19,6 +20,9 @@ func gitCall(path string, r *Request) (*Response, error) {
 		return Call(path, r)
 	}
 	op := r.Op
+	if err := beforeDial(path); err != nil {
+		return nil, err
+	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", path, err)
@@ -32,6 +36,9 @@ func gitCall(path string, r *Request) (*Response, error) {
 	}
 	if err := retryEINTR(func() error { return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path}) }); err != nil {
 		return nil, fmt.Errorf("dial %s: %w", path, err)
+	}
+	if err := verifyPeer(path, fd); err != nil {
+		return nil, err
 	}
 	req := appendGitRequest(make([]byte, 0, 256), op, r.Cred)
 	for len(req) > 0 {

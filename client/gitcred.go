@@ -123,17 +123,29 @@ func (a *GitAttrs) setURL(raw string) error {
 	return nil
 }
 
+// ErrUnsafeValue means a value holds NUL, CR or LF, which would end or
+// split a line of git's protocol: a value "x\npassword=…" would set an
+// attribute of its own. WriteGit then writes nothing.
+var ErrUnsafeValue = errors.New("holds a NUL, CR or LF")
+
 // WriteGit writes the attributes that are set, in git's format, followed by
-// nothing: git reads to end of input.
+// nothing: git reads to end of input. If any value holds NUL, CR or LF it
+// writes nothing and returns an error wrapping ErrUnsafeValue that names the
+// attribute, never the value.
 func WriteGit(w io.Writer, a GitAttrs) error {
 	var b strings.Builder
+	var bad string
 	put := func(k, v string) {
-		if v != "" {
-			b.WriteString(k)
-			b.WriteByte('=')
-			b.WriteString(v)
-			b.WriteByte('\n')
+		if v == "" {
+			return
 		}
+		if strings.ContainsAny(v, "\x00\r\n") && bad == "" {
+			bad = k
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(v)
+		b.WriteByte('\n')
 	}
 	for _, c := range a.Capabilities {
 		put("capability[]", c)
@@ -151,6 +163,9 @@ func WriteGit(w io.Writer, a GitAttrs) error {
 	}
 	for _, v := range a.State {
 		put("state[]", v)
+	}
+	if bad != "" {
+		return fmt.Errorf("credential attribute %s %w", bad, ErrUnsafeValue)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -78,7 +78,16 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if op != "get" || resp.Secret.IsZero() {
 		return 0
 	}
-	if err := WriteGit(stdout, GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}); err != nil {
+	err = WriteGit(stdout, GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry})
+	switch {
+	case errors.Is(err, ErrUnsafeValue):
+		// A value that would split git's lines is refused whole: git gets
+		// no credential from keyfob. git does not stop at a helper's exit
+		// status, but 0 is what every other "no credential" here returns,
+		// and git then asks its next helper or prompts.
+		fmt.Fprintf(stderr, "keyfob: error: refusing the answer from %s: %v; git gets nothing from keyfob, check what serves that socket\n", path, err)
+		return 0
+	case err != nil:
 		fmt.Fprintf(stderr, "keyfob: error: write credential: %v\n", err)
 		return 1
 	}

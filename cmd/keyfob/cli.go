@@ -21,10 +21,14 @@ func call(req *client.Request) (*client.Response, error) {
 	path := client.SocketPath()
 	resp, err := client.Call(path, req)
 	var ae *client.Error
+	var ue *client.UntrustedError
 	var oe *net.OpError
 	switch {
 	case err == nil, errors.As(err, &ae):
 		return resp, err
+	case errors.As(err, &ue):
+		// One line that says what to do; nothing was sent.
+		return nil, err
 	case errors.As(err, &oe) && oe.Op == "dial":
 		return nil, hinted{fmt.Errorf("agent not running at %s: %w", path, err),
 			"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}

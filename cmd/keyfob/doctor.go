@@ -53,12 +53,17 @@ func cmdDoctor(e *env, args []string) error {
 
 func (d *doctor) socketDir(sock string) {
 	dir := filepath.Dir(sock)
-	fi, err := os.Stat(dir)
+	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return // the agent check says it is not running
 	case err != nil:
 		d.problem(fmt.Sprintf("socket directory %s: %v", dir, err), "")
+		return
+	}
+	if !fi.IsDir() {
+		d.problem(fmt.Sprintf("socket directory %s is not a directory (a symlink?)", dir),
+			"remove it and start the agent again; it creates the directory itself")
 		return
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
@@ -79,6 +84,11 @@ func (d *doctor) socketDir(sock string) {
 func (d *doctor) agent() []policy.Token {
 	path := client.SocketPath()
 	resp, err := client.Call(path, &client.Request{Op: client.OpStatus})
+	var ue *client.UntrustedError
+	if errors.As(err, &ue) {
+		d.problem(ue.Problem, ue.Fix)
+		return nil
+	}
 	if err != nil || resp.Status == nil {
 		d.problem(fmt.Sprintf("agent not running at %s", path),
 			"start it: keyfob serve, or systemctl --user enable --now keyfob.socket")

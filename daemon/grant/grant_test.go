@@ -579,7 +579,11 @@ func TestOtherUID(t *testing.T) {
 	}
 	run := func(sock string, cred *syscall.Credential) string {
 		cmd := exec.Command(bin)
-		cmd.Env = []string{"KEYFOB_TEST_PEER=" + sock, "KEYFOB_TEST_URL=github.com/acme/app", "DBUS_SESSION_BUS_ADDRESS=disabled:"}
+		// The peer trusts our uid on this socket, as a container running as
+		// another uid is told to (KEYFOB_SOCKET_UID): the grant's check at
+		// accept, not the client's, is what decides here.
+		cmd.Env = []string{"KEYFOB_TEST_PEER=" + sock, "KEYFOB_TEST_URL=github.com/acme/app", "DBUS_SESSION_BUS_ADDRESS=disabled:",
+			"KEYFOB_SOCKET=" + sock, "KEYFOB_SOCKET_UID=" + strconv.Itoa(os.Getuid())}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -710,4 +714,51 @@ func TestAppBackedGrants(t *testing.T) {
 		t.Fatalf("get acme/secret on the grant socket: %v, %d mints (was %d); want denied and nothing minted", err, len(api.Mints()), n)
 	}
 	f.noCanary(t, lib)
+}
+
+// A grant socket is made with its final mode, 0600, or 0666 when the grant
+// names another uid, and never in a directory where another uid could
+// replace it: one writable by group or others without the sticky bit.
+func TestGrantSocketModeAndDirectory(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		label string
+		uids  []int
+		mode  os.FileMode // of the directory, os.ModeSticky included
+		want  os.FileMode // of the socket; 0: refused
+	}{
+		{"own", nil, 0o700, 0o600},
+		{"other", []int{os.Getuid(), os.Getuid() + 1}, 0o700, 0o666},
+		{"sticky", nil, 0o777 | os.ModeSticky, 0o600},
+		{"open", nil, 0o777, 0},
+		{"group", nil, 0o770, 0},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			dir := filepath.Join(f.dir, "d-"+tc.label)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			sock := filepath.Join(dir, "g.sock")
+			spec := client.GrantSpec{Label: tc.label, URLs: []string{"github.com/acme/app"}, UIDs: tc.uids, Mode: client.GrantSocket, Path: sock}
+			r := f.m.Handle(t.Context(), me, &client.Request{Op: client.OpGrant, Grant: &spec})
+			if tc.want == 0 {
+				if r.Code != client.CodeUnavailable || !strings.Contains(r.Error, "no sticky bit") || !strings.Contains(r.Error, "chmod go-w "+dir) {
+					t.Fatalf("grant in a %04o directory = %s %q; want unavailable, saying which chmod fixes it", tc.mode.Perm(), r.Code, r.Error)
+				}
+				if _, err := os.Lstat(sock); err == nil {
+					t.Fatalf("a refused grant left %s", sock)
+				}
+				return
+			}
+			if r.Code != "" {
+				t.Fatalf("grant: %s %s", r.Code, r.Error)
+			}
+			if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != tc.want {
+				t.Fatalf("grant socket: %v, %v; want a socket with mode %04o", fi.Mode(), err, tc.want)
+			}
+		})
+	}
 }

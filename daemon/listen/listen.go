@@ -35,19 +35,52 @@ func CheckDir(dir string) error {
 	return nil
 }
 
-// Options tune Unix for tests; the zero value is what the agent uses.
+// CheckParent refuses a directory in which another uid could replace or
+// plant what keyfob creates there: one owned by a uid other than ours or
+// root, or one that group or others can write without the sticky bit
+// (/tmp has it, so others cannot rename or remove our entries).
+func CheckParent(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() && st.Uid != 0 {
+		return fmt.Errorf("directory %s is owned by uid %d, not you (uid %d) or root, so that uid can replace what keyfob puts in it: use a directory of your own", dir, st.Uid, os.Getuid())
+	}
+	if perm := fi.Mode(); perm.Perm()&0o022 != 0 && perm&os.ModeSticky == 0 {
+		return fmt.Errorf("directory %s can be written by group or others and has no sticky bit (mode %04o), so they can replace what keyfob puts in it: run chmod go-w %s (or chmod +t %s)", dir, perm.Perm(), dir, dir)
+	}
+	return nil
+}
+
+// Options tune Unix; the zero value is what the agent uses.
 type Options struct {
-	// SkipDirCheck uses the directory as it is.
+	// SkipDirCheck uses the socket's directory as it is, as long as
+	// CheckParent accepts it, instead of creating and checking a
+	// private one (grant sockets at a path the user chose).
 	SkipDirCheck bool
 	// Mode is the socket's mode; 0 means 0600.
 	Mode os.FileMode
 }
 
-// Unix listens at path. It creates the directory 0700 in one call, checks
-// it, replaces a stale socket, and refuses when an agent already answers.
+// Unix listens at path. It checks the runtime directory that holds the
+// socket's directory (CheckParent), creates the socket's directory 0700 in
+// one call and checks it (CheckDir), replaces a stale socket, and refuses
+// when an agent already answers. The socket is created with its mode by
+// bind itself (bindMode), never changed afterwards.
 func Unix(path string, o Options) (*net.UnixListener, error) {
 	dir := filepath.Dir(path)
-	if !o.SkipDirCheck {
+	if o.SkipDirCheck {
+		if err := CheckParent(dir); err != nil {
+			return nil, fmt.Errorf("socket %s: %w", path, err)
+		}
+	} else {
+		if err := CheckParent(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("runtime %w", err)
+		}
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("create socket directory: %w", err)
 		}
@@ -62,17 +95,11 @@ func Unix(path string, o Options) (*net.UnixListener, error) {
 	if mode == 0 {
 		mode = 0o600
 	}
-	old := syscall.Umask(0o177)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	syscall.Umask(old)
+	l, err := bindMode(path, mode.Perm())
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
 	l.SetUnlinkOnClose(true)
-	if err := os.Chmod(path, mode); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("chmod socket %s: %w", path, err)
-	}
 	return l, nil
 }
 

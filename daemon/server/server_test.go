@@ -231,7 +231,11 @@ func TestOtherUIDRefused(t *testing.T) {
 	}
 	run := func(cred *syscall.Credential) string {
 		cmd := exec.Command(bin)
-		cmd.Env = []string{"KEYFOB_TEST_PEER=" + f.sock, "DBUS_SESSION_BUS_ADDRESS=disabled:"}
+		// The peer is told to trust our uid on this socket
+		// (KEYFOB_SOCKET_UID), so that it sends its ping and the
+		// server's check at accept is what refuses it.
+		cmd.Env = []string{"KEYFOB_TEST_PEER=" + f.sock, "DBUS_SESSION_BUS_ADDRESS=disabled:",
+			"KEYFOB_SOCKET=" + f.sock, "KEYFOB_SOCKET_UID=" + strconv.Itoa(os.Getuid())}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
