@@ -24,7 +24,7 @@ func appendGitRequest(b []byte, op string, c *Credential) []byte {
 		first := true
 		for _, f := range [...]struct{ k, v string }{
 			{"protocol", c.Protocol}, {"host", c.Host}, {"path", c.Path},
-			{"username", c.Username}, {"password_fp", c.PasswordFP},
+			{"username", c.Username}, {"password_fp", c.PasswordFP}, {"state", c.State},
 		} {
 			if f.v == "" {
 				continue

@@ -170,3 +170,37 @@ func WriteGit(w io.Writer, a GitAttrs) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// CapState is git's capability for helper state (git 2.46 and later): a
+// git that announces it keeps the state[] values a helper sends with a
+// credential and sends them back with store and erase.
+const CapState = "state"
+
+// statePrefix marks keyfob's own state[] values among other helpers'.
+const statePrefix = "keyfob:"
+
+// FormatState is the state[] value naming the token served: its
+// fingerprint and its name, "keyfob:sha256:0123456789ab:NAME".
+func FormatState(token, fp string) string { return statePrefix + fp + ":" + token }
+
+// OwnState returns keyfob's value among git's state[] values, "" when
+// there is none. Values of other helpers are left alone.
+func OwnState(values []string) string {
+	for _, v := range values {
+		if strings.HasPrefix(v, statePrefix) {
+			return v
+		}
+	}
+	return ""
+}
+
+// ParseState splits a value FormatState made into the token's name and
+// fingerprint; ok is false for anything else.
+func ParseState(v string) (token, fp string, ok bool) {
+	rest, found := strings.CutPrefix(v, statePrefix)
+	// A fingerprint is "sha256:" and 12 hex digits.
+	if !found || len(rest) < 21 || !strings.HasPrefix(rest, "sha256:") || rest[19] != ':' {
+		return "", "", false
+	}
+	return rest[20:], rest[:19], rest[20:] != ""
+}

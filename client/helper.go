@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -47,6 +48,11 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if op != "get" && !attrs.Password.IsZero() {
 		cred.PasswordFP = attrs.Password.Fingerprint()
 	}
+	if op != "get" {
+		// git 2.46+ echoes the state[] keyfob gave with the credential;
+		// the agent then acts only on the token it names.
+		cred.State = OwnState(attrs.State)
+	}
 	path := SocketPath()
 	req := &Request{Op: op, Cred: cred}
 	resp, err := gitCall(path, req)
@@ -78,7 +84,13 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if op != "get" || resp.Secret.IsZero() {
 		return 0
 	}
-	err = WriteGit(stdout, GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry})
+	out := GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}
+	if slices.Contains(attrs.Capabilities, CapState) && resp.Token != "" && resp.Fingerprint != "" {
+		// Only to a git that announced it: older ones do not know state[].
+		out.Capabilities = []string{CapState}
+		out.State = []string{FormatState(resp.Token, resp.Fingerprint)}
+	}
+	err = WriteGit(stdout, out)
 	switch {
 	case errors.Is(err, ErrUnsafeValue):
 		// A value that would split git's lines is refused whole: git gets

@@ -289,3 +289,21 @@ func TestWriteGitRefusesLineBreaks(t *testing.T) {
 		t.Errorf("WriteGit = %v, %q", err, out.String())
 	}
 }
+
+func TestStateRoundTrip(t *testing.T) {
+	for _, name := range []string{"ex", "gh:octocat@github.com", "a:b:c"} {
+		fp := NewSecret("ghp_x").Fingerprint()
+		got, gotFP, ok := ParseState(FormatState(name, fp))
+		if !ok || got != name || gotFP != fp {
+			t.Errorf("ParseState(FormatState(%q)) = %q, %q, %v", name, got, gotFP, ok)
+		}
+	}
+	for _, v := range []string{"", "keyfob:", "keyfob:sha256:0123:ex", "keyfob:sha256:0123456789ab:", "keyfob:md5:0123456789abc:ex", "other:sha256:0123456789ab:ex"} {
+		if _, _, ok := ParseState(v); ok {
+			t.Errorf("ParseState(%q) accepted it", v)
+		}
+	}
+	if got := OwnState([]string{"other:x", "keyfob:sha256:0123456789ab:ex"}); got != "keyfob:sha256:0123456789ab:ex" {
+		t.Errorf("OwnState = %q", got)
+	}
+}

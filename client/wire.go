@@ -61,6 +61,10 @@ type Credential struct {
 	// PasswordFP is the fingerprint of the password git holds (store and
 	// erase). The password itself never goes back to the agent.
 	PasswordFP string `json:"password_fp,omitempty"`
+	// State is keyfob's state[] value git sent back with store or erase
+	// (git 2.46 and later): the token keyfob served, by name and
+	// fingerprint.
+	State string `json:"state,omitempty"`
 }
 
 // TokenMeta is what the user says about a token when adding or rotating it.

@@ -595,6 +595,18 @@ func (a *Agent) reported(c *client.Credential) *entry {
 	if c.PasswordFP == "" || c.Username == "" || policy.CheckRequest(policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username}) != nil {
 		return nil
 	}
+	if c.State != "" {
+		// git 2.46+ sent back the state keyfob gave with the credential:
+		// only the token it names may answer, and only if it is still
+		// the secret that was served.
+		name, fp, ok := client.ParseState(c.State)
+		x := a.tokens[name]
+		if !ok || x == nil || fp != c.PasswordFP || x.tok.Meta.Username != c.Username || !policy.HostAllowed(x.tok.Meta.Hosts, c.Host) ||
+			subtle.ConstantTimeCompare([]byte(x.tok.Secret.Fingerprint()), []byte(fp)) != 1 {
+			return nil
+		}
+		return x
+	}
 	for _, x := range a.tokens {
 		if x.tok.Meta.Username == c.Username && policy.HostAllowed(x.tok.Meta.Hosts, c.Host) &&
 			subtle.ConstantTimeCompare([]byte(x.tok.Secret.Fingerprint()), []byte(c.PasswordFP)) == 1 {

@@ -476,6 +476,12 @@ func (a *Agent) mintedReport(peer peercred.Cred, req *client.Request, ev audit.E
 	if found == nil {
 		return nil
 	}
+	if c.State != "" {
+		if name, fp, ok := client.ParseState(c.State); !ok || name != found.App || fp != c.PasswordFP {
+			found.Secret.Wipe()
+			return nil
+		}
+	}
 	t := *found
 	ev.Token, ev.FP, ev.Installation, ev.Scope = t.App, t.Fingerprint(), t.Installation, t.Scope.String()
 	t.Secret.Wipe()
