@@ -12,7 +12,7 @@ export GOFLAGS
 # Tests must never reach a desktop session's bus or prompt on a display.
 TESTENV    := env -u DISPLAY -u WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS=disabled:
 FUZZTIME   ?= 10s
-DEBS       := git gnome-keyring dbus dbus-x11 libsecret-tools keyutils pass gnupg systemd gh hyperfine libsecret-1-dev pkg-config
+DEBS       := git gnome-keyring dbus dbus-x11 libsecret-tools keyutils pass gnupg systemd gh hyperfine libsecret-1-dev pkg-config bubblewrap podman runc
 TESTUSER   := keyfobtest
 
 .PHONY: help deps build test test-go test-darwin fuzz fuzz-short bench soak demo install clean

@@ -21,8 +21,14 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 
 func cmdExec(e *env, args []string) error {
 	fs := newFlags("exec", e)
-	url := fs.String("url", "", "the repository whose token to use (default: the origin remote of the current repository)")
+	var urls hostList
+	fs.Var(&urls, "url", "the repository whose token to use (default: the origin remote of the current repository); repeatable with --grant")
 	name := fs.String("token", "", "the token to use, by name")
+	grant := fs.Bool("grant", false, "run CMD with a grant of its own (socket, git configured through the environment) that ends when CMD does")
+	ttl := fs.String("ttl", "1h", "--grant: how long the grant lives at most")
+	maxUses := fs.Int("max-uses", 0, "--grant: hand out at most N tokens (0: no cap)")
+	label := fs.String("label", "", "--grant: the grant's name")
+	file := fs.Bool("file", false, "--grant: a token file in GH_TOKEN_FILE instead of a socket")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -33,10 +39,26 @@ func cmdExec(e *env, args []string) error {
 	if len(argv) == 0 {
 		return usageError{"exec needs a command after --"}
 	}
-	if *url != "" && *name != "" {
+	if *grant {
+		if *name != "" {
+			return usageError{"--grant takes --url, not --token: a grant names repositories"}
+		}
+		return execGrant(e, argv, urls, *ttl, *maxUses, *label, *file)
+	}
+	if *file || *label != "" || *maxUses != 0 {
+		return usageError{"--file, --label and --max-uses go with --grant"}
+	}
+	if len(urls) > 1 {
+		return usageError{"exec takes one --url (several go with --grant)"}
+	}
+	url := ""
+	if len(urls) == 1 {
+		url = urls[0]
+	}
+	if url != "" && *name != "" {
 		return usageError{"--url and --token exclude each other"}
 	}
-	req, err := execRequest(*url, *name)
+	req, err := execRequest(url, *name)
 	if err != nil {
 		return err
 	}
@@ -140,6 +162,12 @@ func tokenEnv(env []string, token client.Secret, enterprise bool) []string {
 // runWithToken runs argv with the token in its environment, forwards
 // signals to it, and passes its exit status back.
 func runWithToken(e *env, argv []string, token client.Secret, enterprise bool) error {
+	return runCmd(e, argv, tokenEnv(os.Environ(), token, enterprise))
+}
+
+// runCmd runs argv with env, forwards signals to it, and passes its exit
+// status back.
+func runCmd(e *env, argv, env []string) error {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
@@ -147,7 +175,7 @@ func runWithToken(e *env, argv []string, token client.Secret, enterprise bool) e
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
-	cmd.Env = tokenEnv(os.Environ(), token, enterprise)
+	cmd.Env = env
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)

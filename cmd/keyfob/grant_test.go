@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/user"
 	"testing"
 	"time"
 
@@ -13,16 +14,31 @@ import (
 // TestGrantScripts runs testdata/grant/*.txtar: grants made with the CLI,
 // used by real git through the helper from a sandbox. The condition
 // [unshare] holds where a separate mount namespace can be made (root and
-// unshare --mount).
+// unshare --mount); [bwrap] and [podman] where those sandboxes run (make
+// deps installs them).
 func TestGrantScripts(t *testing.T) {
 	p := scriptParams("testdata/grant")
 	p.Cmds["waitgone"] = cmdWaitGone
+	p.Cmds["staticbin"] = cmdStaticBin
+	p.Cmds["podmanimage"] = cmdPodmanImage
 	p.Condition = func(cond string) (bool, error) {
-		if cond != "unshare" {
-			return false, errors.New("unknown condition " + cond)
+		switch cond {
+		case "unshare":
+			return os.Getuid() == 0 && exec.Command("unshare", "--mount", "true").Run() == nil, nil
+		case "bwrap", "podman":
+			return haveSandbox(cond), nil
 		}
-		return os.Getuid() == 0 && exec.Command("unshare", "--mount", "true").Run() == nil, nil
+		return false, errors.New("unknown condition " + cond)
 	}
+	setup := p.Setup
+	p.Setup = func(e *testscript.Env) error {
+		// The second uid, for grants that name it (make deps creates it).
+		if u, err := user.Lookup("keyfobtest"); err == nil {
+			e.Setenv("TESTUID", u.Uid)
+		}
+		return setup(e)
+	}
+	t.Cleanup(removeSandboxArtifacts)
 	testscript.Run(t, p)
 }
 
