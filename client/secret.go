@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"unsafe"
 )
 
 const redacted = "[redacted]"
@@ -27,6 +28,31 @@ func NewSecret(s string) Secret {
 // Reveal returns the secret value. Call it only where the value must leave
 // the process: the wire codec, the git helper's stdout, the keyring item.
 func (s Secret) Reveal() string { return string(s.b) }
+
+// Bytes returns the secret's own bytes, borrowed: do not keep them, do not
+// change them, and do not turn them into a string (a string cannot be
+// wiped). It is for writing the secret where it must go (a file, a hash, a
+// request) without a copy. Wipe clears what Bytes returned.
+func (s Secret) Bytes() []byte { return s.b }
+
+// NewSecretBytes returns a Secret that owns b: the caller gives b up, and
+// a Wipe clears it.
+func NewSecretBytes(b []byte) Secret {
+	if len(b) == 0 {
+		return Secret{}
+	}
+	return Secret{b: b}
+}
+
+// view returns the secret as a string that shares its bytes, for the
+// encoder, which only reads it. It must not outlive the call it is passed
+// to: a Wipe changes it, and a kept string would pin the bytes.
+func (s Secret) view() string {
+	if len(s.b) == 0 {
+		return ""
+	}
+	return unsafe.String(&s.b[0], len(s.b))
+}
 
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return len(s.b) == 0 }
