@@ -10,9 +10,11 @@ import (
 
 const redacted = "[redacted]"
 
-// Secret carries a token or passphrase. Every print and marshal path shows
-// "[redacted]"; the value itself is reached only through Reveal, so a
-// reviewer can find every place a secret leaves its box with one grep.
+// Secret carries a token or passphrase, as bytes that Wipe can clear. Every
+// print and marshal path shows "[redacted]"; the value itself is reached
+// only through Reveal (a string copy, which cannot be wiped: for the CLI
+// and the helper) and Bytes (borrowed: for the agent), so a reviewer can
+// find every place a secret leaves its box with one grep.
 type Secret struct {
 	b []byte
 }
@@ -25,8 +27,10 @@ func NewSecret(s string) Secret {
 	return Secret{b: []byte(s)}
 }
 
-// Reveal returns the secret value. Call it only where the value must leave
-// the process: the wire codec, the git helper's stdout, the keyring item.
+// Reveal returns the secret value as a new string. Call it only where the
+// value must leave a short-lived process (the git helper's stdout, keyfob
+// token, keyfob exec); the agent uses Bytes, since a string cannot be
+// wiped.
 func (s Secret) Reveal() string { return string(s.b) }
 
 // Bytes returns the secret's own bytes, borrowed: do not keep them, do not
@@ -42,6 +46,22 @@ func NewSecretBytes(b []byte) Secret {
 		return Secret{}
 	}
 	return Secret{b: b}
+}
+
+// AppendJSON appends the secret to b as a JSON string, escaped as
+// encoding/json escapes strings, for an encoder that must not copy it into
+// a Go string. The caller clears b when it is done with it.
+func (s Secret) AppendJSON(b []byte) []byte { return appendJSONString(b, s.view()) }
+
+// DecodeSecretJSON decodes raw, a JSON string literal (or null), into a
+// Secret with bytes of its own, as encoding/json would decode the string,
+// without a Go string in between. The caller clears raw.
+func DecodeSecretJSON(raw []byte) (Secret, error) {
+	var w wireSecret
+	if err := w.UnmarshalJSON(raw); err != nil {
+		return Secret{}, err
+	}
+	return Secret{b: w}, nil
 }
 
 // view returns the secret as a string that shares its bytes, for the

@@ -254,7 +254,7 @@ func encode(v any, secret Secret) ([]byte, error) {
 		} else {
 			b = append(b, key[1:]...)
 		}
-		b = appendJSONString(b, secret.view())
+		b = secret.AppendJSON(b)
 	}
 	b = append(b, '}', '\n')
 	if len(b) > MaxMessage {
@@ -453,23 +453,38 @@ func hex4(s []byte) rune {
 }
 
 // ReadLine reads one wire line from r. It fails with ErrTooLarge once the line
-// passes MaxMessage, without buffering more than that.
+// passes MaxMessage, without buffering more than that. The line may hold a
+// secret, so ReadLine leaves no other copy: it clears r's buffer where the
+// line was, and never grows the line by reallocation without clearing the
+// old one. The caller clears the line when done with it.
 func ReadLine(r *bufio.Reader) ([]byte, error) {
 	var buf []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if len(buf)+len(chunk) > MaxMessage {
+			clear(chunk)
+			clear(buf)
 			return nil, ErrTooLarge
 		}
+		if len(buf)+len(chunk) > cap(buf) {
+			grown := make([]byte, len(buf), max(2*cap(buf), len(buf)+len(chunk), 512))
+			copy(grown, buf)
+			clear(buf)
+			buf = grown
+		}
 		buf = append(buf, chunk...)
+		// chunk is r's buffer, already consumed.
+		clear(chunk)
 		switch {
 		case err == nil:
 			return buf, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF) && len(buf) > 0:
+			clear(buf)
 			return nil, io.ErrUnexpectedEOF
 		default:
+			clear(buf)
 			return nil, err
 		}
 	}
