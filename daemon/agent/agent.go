@@ -125,7 +125,12 @@ func (a *Agent) Start() error {
 		a.mu.Unlock()
 		return nil
 	}
-	return a.Unlock(a.cfg.Passphrase)
+	err := a.Unlock(a.cfg.Passphrase)
+	// Used once: the store keeps its own copy until a lock, and after a
+	// lock unlock must be given the passphrase again.
+	a.cfg.Passphrase.Wipe()
+	a.cfg.Passphrase = client.Secret{}
+	return err
 }
 
 // Unlock opens the keychain and reads every keyfob item into memory.
@@ -516,9 +521,6 @@ func pathSuffix(p string) string {
 func (a *Agent) unlock(peer peercred.Cred, req *client.Request) *client.Response {
 	ev := audit.Event{Op: "unlock"}
 	pass := req.Secret
-	if pass.IsZero() {
-		pass = a.cfg.Passphrase
-	}
 	if a.cfg.Backend == store.File && pass.IsZero() {
 		ev.Decision, ev.Reason = audit.Failed, "no passphrase"
 		return a.audited(peer, ev, errResp(client.CodeBadRequest, "the file backend needs a passphrase", "run keyfob unlock in a terminal"))
