@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -148,6 +149,7 @@ func (a *Agent) Unlock(pass client.Secret) error {
 			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", len(toks)))
 			return nil
 		}
+		st.Close()
 	}
 	a.mu.Lock()
 	a.lockErr = err.Error()
@@ -163,13 +165,16 @@ func (a *Agent) install(st *store.Store, toks []store.Token) {
 	}
 	apps := a.loadApps(st)
 	a.mu.Lock()
-	old, oldApps := a.tokens, a.apps
+	old, oldApps, oldSt := a.tokens, a.apps, a.st
 	a.st, a.tokens, a.lockErr = st, m, ""
 	a.apps = apps
 	a.tokensChanged()
 	a.mu.Unlock()
 	wipe(old)
 	wipeApps(oldApps)
+	if oldSt != nil {
+		oldSt.Close()
+	}
 	a.active()
 	a.changed()
 	a.bg.Add(1)
@@ -190,8 +195,14 @@ func (a *Agent) lockWith(reason string) {
 	a.tokensChanged()
 	a.mu.Unlock()
 	a.saveLastUsed(st, old)
+	if st != nil {
+		st.Close() // wipes the file backend's passphrase
+	}
 	wipe(old)
 	a.dropApps(oldApps, reason)
+	// Collect what the wipes left unreferenced and return free pages to
+	// the kernel, which zero-fills them (docs/security.md).
+	debug.FreeOSMemory()
 	a.log.Info("locked", zap.String("reason", reason))
 	a.changed()
 }
