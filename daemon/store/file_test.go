@@ -70,6 +70,15 @@ func TestFileItemsAreKeyringItems(t *testing.T) {
 	if _, err := s.Get("theirs"); err == nil {
 		t.Fatal("Get after Close succeeded")
 	}
+	if err := s.Put(sample("later")); err == nil {
+		t.Fatal("Put after Close succeeded")
+	}
+	if _, _, err := s.Load(); err == nil {
+		t.Fatal("Load after Close succeeded")
+	}
+	if err := s.Remove("ours"); err == nil {
+		t.Fatal("Remove after Close succeeded")
+	}
 	// keyring with the wrong passphrase cannot read keyfob's item.
 	if _, err := keyringFile(t, dir, "not it").Get(keyPrefix + "ours"); err == nil {
 		t.Fatal("keyring read keyfob's item with the wrong passphrase")

@@ -191,8 +191,11 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close wipes the passphrase and drops the keychain. The store cannot be
-// used after it.
+// errClosed is what a Store answers after Close.
+var errClosed = errors.New("keychain closed (locked)")
+
+// Close wipes the passphrase and drops the keychain. Every use after it
+// fails.
 func (s *Store) Close() {
 	clear(s.pass)
 	s.pass, s.kr = nil, nil
@@ -200,7 +203,10 @@ func (s *Store) Close() {
 
 // getItem reads one item; its Data is the caller's to wipe.
 func (s *Store) getItem(key string) (keyring.Item, error) {
-	if s.backend == File {
+	switch {
+	case s.kr == nil:
+		return keyring.Item{}, errClosed
+	case s.backend == File:
 		return s.fileGet(key)
 	}
 	return s.kr.Get(key)
@@ -238,6 +244,9 @@ func (s *Store) checkPassphrase() error {
 // in the collection and the file backend every file in the directory, so
 // filter.
 func (s *Store) keys(prefix string) ([]string, error) {
+	if s.kr == nil {
+		return nil, errClosed
+	}
 	all, err := s.kr.Keys()
 	if err != nil {
 		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
@@ -329,8 +338,11 @@ func (s *Store) remove(prefix, name string) error {
 	key := prefix + name
 	it, err := s.getItem(key)
 	clear(it.Data)
-	if errors.Is(err, keyring.ErrKeyNotFound) {
+	switch {
+	case errors.Is(err, keyring.ErrKeyNotFound):
 		return ErrNotFound
+	case errors.Is(err, errClosed):
+		return err
 	}
 	err = s.kr.Remove(key)
 	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
@@ -375,9 +387,12 @@ func (s *Store) Put(t Token) error {
 
 func (s *Store) set(it keyring.Item) error {
 	var err error
-	if s.backend == File {
+	switch {
+	case s.kr == nil:
+		err = errClosed
+	case s.backend == File:
 		err = s.setFileAtomic(it)
-	} else {
+	default:
 		err = s.kr.Set(it)
 	}
 	if err != nil {
