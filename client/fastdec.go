@@ -39,7 +39,9 @@ func fastDecode(line []byte) (*Response, bool) {
 	if s.byte('}') {
 		return nil, false // no "v"
 	}
-	seenV := false
+	// Keys it reads, by bit: a key twice makes DecodeResponse refuse the
+	// line, so the fast path leaves such a line to it.
+	var seen uint16
 	for {
 		s.ws()
 		key, ok := s.str()
@@ -51,6 +53,11 @@ func fastDecode(line []byte) (*Response, bool) {
 			return nil, false
 		}
 		s.ws()
+		bit := fastKey(key)
+		if bit == 0 || seen&bit != 0 {
+			return nil, false
+		}
+		seen |= bit
 		var dst *string
 		switch key {
 		case "v":
@@ -58,7 +65,7 @@ func fastDecode(line []byte) (*Response, bool) {
 			if !ok {
 				return nil, false
 			}
-			resp.V, seenV = int(n), true
+			resp.V = int(n)
 		case "expiry":
 			if resp.Expiry, ok = s.int(); !ok {
 				return nil, false
@@ -102,11 +109,21 @@ func fastDecode(line []byte) (*Response, bool) {
 		}
 	}
 	s.ws()
-	if s.i != len(s.b) || !seenV || resp.V != Version {
+	if s.i != len(s.b) || seen&fastKey("v") == 0 || resp.V != Version {
 		return nil, false
 	}
 	resp.Secret = NewSecret(secret)
 	return &resp, true
+}
+
+// fastKey returns the bit of a key fastDecode reads, 0 for any other key.
+func fastKey(key string) uint16 {
+	for i, k := range [...]string{"v", "expiry", "warnings", "code", "error", "hint", "username", "token", "fp", "route", "reason", "secret"} {
+		if k == key {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 type scanner struct {

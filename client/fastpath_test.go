@@ -61,7 +61,7 @@ func TestDecodeGitResponse(t *testing.T) {
 	// Lines the fast path leaves to encoding/json.
 	for _, line := range []string{
 		`{"v":1,"status":{"version":1}}`, `{"v":1,"code":null}`, `{"v":1,"Code":"x"}`,
-		`{"v":1,"error":"\ud83d\ude00"}`, `{"v":2}`, `{"v":1.0}`, `{"v":1}x`, `{}`, `{"v":1,"error":"a` + "\xff" + `"}`,
+		`{"v":1,"error":"\ud83d\ude00"}`, `{"v":2}`, `{"v":1,"v":1}`, `{"v":1,"secret":"a","secret":"b"}`, `{"v":1,"warnings":[],"warnings":["x"]}`, `{"v":1.0}`, `{"v":1}x`, `{}`, `{"v":1,"error":"a` + "\xff" + `"}`,
 	} {
 		if _, ok := fastDecode([]byte(line)); ok {
 			t.Errorf("fastDecode(%s) decoded it, want a fall back to DecodeResponse", line)
@@ -95,9 +95,16 @@ func FuzzDecodeGitResponse(f *testing.F) {
 	f.Add([]byte(`{"v":1,"username":"u","secret":"s","expiry":-12,"warnings":["a\"b","\u00e9"]}` + "\n"))
 	f.Add([]byte(`{"v":1,"code":"locked","error":"e","hint":"h"}`))
 	f.Add([]byte(` { "v" : 1 , "warnings" : [ ] } `))
+	f.Add([]byte(`{"v":1,"secret":"a","secret":"b"}`))
+	f.Add([]byte(`{"v":1,"code":"locked","Code":"x"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		if got, ok := fastDecode(line); ok {
 			checkSameResponse(t, line, got)
+		}
+		_, ferr := decodeGitResponse(line)
+		_, serr := DecodeResponse(line)
+		if (ferr == nil) != (serr == nil) {
+			t.Fatalf("decodeGitResponse(%q) = %v, DecodeResponse = %v", line, ferr, serr)
 		}
 	})
 }

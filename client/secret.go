@@ -5,13 +5,16 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"unsafe"
 )
 
 const redacted = "[redacted]"
 
-// Secret carries a token or passphrase. Every print and marshal path shows
-// "[redacted]"; the value itself is reached only through Reveal, so a
-// reviewer can find every place a secret leaves its box with one grep.
+// Secret carries a token or passphrase, as bytes that Wipe can clear. Every
+// print and marshal path shows "[redacted]"; the value itself is reached
+// only through Reveal (a string copy, which cannot be wiped: for the CLI
+// and the helper) and Bytes (borrowed: for the agent), so a reviewer can
+// find every place a secret leaves its box with one grep.
 type Secret struct {
 	b []byte
 }
@@ -24,9 +27,52 @@ func NewSecret(s string) Secret {
 	return Secret{b: []byte(s)}
 }
 
-// Reveal returns the secret value. Call it only where the value must leave
-// the process: the wire codec, the git helper's stdout, the keyring item.
+// Reveal returns the secret value as a new string. Call it only where the
+// value must leave a short-lived process (the git helper's stdout, keyfob
+// token, keyfob exec); the agent uses Bytes, since a string cannot be
+// wiped.
 func (s Secret) Reveal() string { return string(s.b) }
+
+// Bytes returns the secret's own bytes, borrowed: do not keep them, do not
+// change them, and do not turn them into a string (a string cannot be
+// wiped). It is for writing the secret where it must go (a file, a hash, a
+// request) without a copy. Wipe clears what Bytes returned.
+func (s Secret) Bytes() []byte { return s.b }
+
+// NewSecretBytes returns a Secret that owns b: the caller gives b up, and
+// a Wipe clears it.
+func NewSecretBytes(b []byte) Secret {
+	if len(b) == 0 {
+		return Secret{}
+	}
+	return Secret{b: b}
+}
+
+// AppendJSON appends the secret to b as a JSON string, escaped as
+// encoding/json escapes strings, for an encoder that must not copy it into
+// a Go string. The caller clears b when it is done with it.
+func (s Secret) AppendJSON(b []byte) []byte { return appendJSONString(b, s.view()) }
+
+// DecodeSecretJSON decodes raw, a JSON string literal (or null), into a
+// Secret with bytes of its own, as encoding/json would decode the string,
+// without a Go string in between. The caller clears raw.
+func DecodeSecretJSON(raw []byte) (Secret, error) {
+	var w wireSecret
+	if err := w.UnmarshalJSON(raw); err != nil {
+		return Secret{}, err
+	}
+	return Secret{b: w}, nil
+}
+
+// view returns the secret as a string that shares its bytes, for the
+// encoder, which only reads it. It must not outlive the call it is passed
+// to: a Wipe changes it, and a kept string would pin the bytes.
+func (s Secret) view() string {
+	if len(s.b) == 0 {
+		return ""
+	}
+	return unsafe.String(&s.b[0], len(s.b))
+}
 
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return len(s.b) == 0 }

@@ -37,6 +37,13 @@ func cmdServe(e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// First of all, before any descriptor is opened or an activated
+	// socket taken: this may re-execute the process.
+	pass, err := startPassphrase()
+	if err != nil {
+		return err
+	}
+	defer pass.Wipe()
 	if *backend == "" {
 		*backend = store.DefaultBackend()
 	}
@@ -77,8 +84,6 @@ func cmdServe(e *env, args []string) error {
 	}
 	defer alog.Close()
 
-	pass := client.NewSecret(os.Getenv("KEYFOB_FILE_PASSPHRASE"))
-	os.Unsetenv("KEYFOB_FILE_PASSPHRASE")
 	a := agent.New(agent.Config{
 		Backend:    *backend,
 		Dir:        filepath.Join(client.StateDir(), "keyring"),

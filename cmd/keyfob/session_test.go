@@ -314,6 +314,11 @@ func checkActivatedAgent(t *testing.T, cmd *exec.Cmd, sock string, notes <-chan 
 	if s == nil || s.PID != cmd.Process.Pid || s.Locked || s.Socket != sock {
 		t.Fatalf("status = %+v, want pid %d, unlocked, socket %s", s, cmd.Process.Pid, sock)
 	}
+	// The passphrase came in KEYFOB_FILE_PASSPHRASE; the agent re-executed
+	// itself without it, keeping its pid and the activated socket.
+	if environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", s.PID)); err == nil && bytes.Contains(environ, []byte("KEYFOB_FILE_PASSPHRASE")) {
+		t.Errorf("the agent's /proc/%d/environ still holds KEYFOB_FILE_PASSPHRASE", s.PID)
+	}
 	if watchdog {
 		waitNotify(t, notes, "WATCHDOG=1")
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -129,7 +130,12 @@ func (a *Agent) Start() error {
 		a.mu.Unlock()
 		return nil
 	}
-	return a.Unlock(a.cfg.Passphrase)
+	err := a.Unlock(a.cfg.Passphrase)
+	// Used once: the store keeps its own copy until a lock, and after a
+	// lock unlock must be given the passphrase again.
+	a.cfg.Passphrase.Wipe()
+	a.cfg.Passphrase = client.Secret{}
+	return err
 }
 
 // Unlock opens the keychain and reads every keyfob item into memory.
@@ -147,6 +153,7 @@ func (a *Agent) Unlock(pass client.Secret) error {
 			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", len(toks)))
 			return nil
 		}
+		st.Close()
 	}
 	a.mu.Lock()
 	a.lockErr = err.Error()
@@ -162,13 +169,16 @@ func (a *Agent) install(st *store.Store, toks []store.Token) {
 	}
 	apps := a.loadApps(st)
 	a.mu.Lock()
-	old, oldApps := a.tokens, a.apps
+	old, oldApps, oldSt := a.tokens, a.apps, a.st
 	a.st, a.tokens, a.lockErr = st, m, ""
 	a.apps = apps
 	a.tokensChanged()
 	a.mu.Unlock()
 	wipe(old)
 	wipeApps(oldApps)
+	if oldSt != nil {
+		oldSt.Close()
+	}
 	a.active()
 	a.changed()
 	a.bg.Add(1)
@@ -189,8 +199,14 @@ func (a *Agent) lockWith(reason string) {
 	a.tokensChanged()
 	a.mu.Unlock()
 	a.saveLastUsed(st, old)
+	if st != nil {
+		st.Close() // wipes the file backend's passphrase
+	}
 	wipe(old)
 	a.dropApps(oldApps, reason)
+	// Collect what the wipes left unreferenced and return free pages to
+	// the kernel, which zero-fills them (docs/security.md).
+	debug.FreeOSMemory()
 	a.log.Info("locked", zap.String("reason", reason))
 	a.changed()
 }
@@ -626,9 +642,6 @@ func pathSuffix(p string) string {
 func (a *Agent) unlock(peer peercred.Cred, req *client.Request) *client.Response {
 	ev := audit.Event{Op: "unlock"}
 	pass := req.Secret
-	if pass.IsZero() {
-		pass = a.cfg.Passphrase
-	}
 	if a.cfg.Backend == store.File && pass.IsZero() {
 		ev.Decision, ev.Reason = audit.Failed, "no passphrase"
 		return a.audited(peer, ev, errResp(client.CodeBadRequest, "the file backend needs a passphrase", "run keyfob unlock in a terminal"))

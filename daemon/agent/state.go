@@ -1,8 +1,8 @@
 package agent
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
@@ -26,18 +26,18 @@ var prefixes = []string{"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "
 // Mask shows a token as its known prefix, four stars and its last four
 // characters (ghp_****wxyz). A short token shows as stars only.
 func Mask(s client.Secret) string {
-	v := s.Reveal()
+	v := s.Bytes() // borrowed: only its prefix and last four are copied
 	if len(v) < 12 {
 		return "****"
 	}
 	prefix := ""
 	for _, p := range prefixes {
-		if strings.HasPrefix(v, p) {
+		if bytes.HasPrefix(v, []byte(p)) {
 			prefix = p
 			break
 		}
 	}
-	return prefix + "****" + v[len(v)-4:]
+	return prefix + "****" + string(v[len(v)-4:])
 }
 
 // state returns the token's state and why.

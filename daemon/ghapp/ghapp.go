@@ -60,7 +60,7 @@ func ParseKey(pem client.Secret) error {
 }
 
 func parseKey(pem client.Secret) (*rsa.PrivateKey, error) {
-	k, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(pem.Reveal()))
+	k, err := jwt.ParseRSAPrivateKeyFromPEM(pem.Bytes()) // borrowed; not kept
 	if err != nil {
 		// The library's errors name the problem, never the key's bytes.
 		return nil, fmt.Errorf("private key: want an RSA private key in PEM form: %w", err)
@@ -327,7 +327,7 @@ func (m *Minter) Get(ctx context.Context, app App, sc Scope) (tok Token, minted 
 			// Copy under the lock: a revoke wipes the cached bytes.
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			if f.tok.Secret.IsZero() || f.tok.Secret.Reveal()[0] == 0 {
+			if f.tok.Secret.IsZero() || f.tok.Secret.Bytes()[0] == 0 {
 				return Token{}, false, ErrDropped
 			}
 			return f.tok.copyOut(), false, nil

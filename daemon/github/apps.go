@@ -99,7 +99,7 @@ func (c *Client) CreateInstallationToken(ctx context.Context, jwt client.Secret,
 	}
 	defer clear(out)
 	var j struct {
-		Token               string            `json:"token"`
+		Token               json.RawMessage   `json:"token"`
 		ExpiresAt           time.Time         `json:"expires_at"`
 		Permissions         map[string]string `json:"permissions"`
 		RepositorySelection string            `json:"repository_selection"`
@@ -107,10 +107,17 @@ func (c *Client) CreateInstallationToken(ctx context.Context, jwt client.Secret,
 			FullName string `json:"full_name"`
 		} `json:"repositories"`
 	}
-	if err := json.Unmarshal(out, &j); err != nil || j.Token == "" || j.ExpiresAt.IsZero() {
+	err = json.Unmarshal(out, &j)
+	defer clear(j.Token)
+	if err != nil || j.ExpiresAt.IsZero() {
 		return InstallationToken{}, fmt.Errorf("%w: POST %s: unexpected answer", ErrUnreachable, path)
 	}
-	t := InstallationToken{Token: client.NewSecret(j.Token), Expires: j.ExpiresAt.UTC(), Permissions: j.Permissions, Selection: j.RepositorySelection}
+	// Into bytes of its own, never a string (client.DecodeSecretJSON).
+	tok, err := client.DecodeSecretJSON(j.Token)
+	if err != nil || tok.IsZero() {
+		return InstallationToken{}, fmt.Errorf("%w: POST %s: unexpected answer", ErrUnreachable, path)
+	}
+	t := InstallationToken{Token: tok, Expires: j.ExpiresAt.UTC(), Permissions: j.Permissions, Selection: j.RepositorySelection}
 	for _, r := range j.Repositories {
 		t.Repositories = append(t.Repositories, r.FullName)
 	}

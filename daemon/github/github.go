@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/keyfob/keyfob/client"
 )
@@ -31,15 +32,16 @@ const (
 
 // KindOf names a token's kind from its prefix.
 func KindOf(s client.Secret) string {
-	v := s.Reveal()
+	v := s.Bytes() // borrowed
+	has := func(p string) bool { return bytes.HasPrefix(v, []byte(p)) }
 	switch {
-	case strings.HasPrefix(v, "github_pat_"):
+	case has("github_pat_"):
 		return KindFineGrained
-	case strings.HasPrefix(v, "ghp_"):
+	case has("ghp_"):
 		return KindClassic
-	case strings.HasPrefix(v, "gho_"):
+	case has("gho_"):
 		return KindOAuth
-	case strings.HasPrefix(v, "ghs_"), strings.HasPrefix(v, "ghu_"):
+	case has("ghs_"), has("ghu_"):
 		return KindApp
 	}
 	return KindUnknown
@@ -124,7 +126,14 @@ func (c *Client) send(ctx context.Context, method, path, scheme string, tok clie
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	req.Header.Set("User-Agent", "keyfob")
-	req.Header.Set("Authorization", scheme+" "+tok.Reveal())
+	// net/http takes header values as strings. This one is laid over a
+	// buffer of ours, wiped when the call is over, rather than built with
+	// Reveal: a string of its own could not be wiped. net/http's own
+	// buffers still copy it (docs/security.md).
+	auth := make([]byte, 0, len(scheme)+1+tok.Len())
+	auth = append(append(append(auth, scheme...), ' '), tok.Bytes()...)
+	defer clear(auth)
+	req.Header.Set("Authorization", unsafe.String(unsafe.SliceData(auth), len(auth)))
 	if reqBody != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

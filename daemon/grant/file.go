@@ -113,7 +113,7 @@ func writeToken(path string, s client.Secret) (os.FileInfo, error) {
 }
 
 func finish(f *os.File, s client.Secret) (os.FileInfo, error) {
-	_, err := f.WriteString(s.Reveal())
+	_, err := f.Write(s.Bytes())
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

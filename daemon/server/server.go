@@ -19,7 +19,9 @@ import (
 
 // Handler answers requests from peers that passed the uid check.
 type Handler interface {
-	// Handle answers one request.
+	// Handle answers one request. The server wipes the request's secret
+	// once Handle returns, and the answer's secret once it is written, so
+	// a handler keeps neither: it keeps a Clone, and answers with one.
 	Handle(ctx context.Context, peer peercred.Cred, req *client.Request) *client.Response
 	// Refused records a peer refused at accept (audit).
 	Refused(peer peercred.Cred, reason string)
@@ -142,11 +144,15 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 			return
 		}
 		req, err := client.DecodeRequest(line)
+		// The line may have held a secret (add, rotate, unlock, app-add);
+		// the request has its own copy, wiped once it is answered.
+		clear(line)
 		var resp *client.Response
 		if err != nil {
 			resp = s.Handler.Malformed(peer, err)
 		} else {
 			resp = s.Handler.Handle(ctx, peer, req)
+			req.Secret.Wipe()
 		}
 		if !s.reply(c, resp) || err != nil {
 			return
@@ -167,5 +173,9 @@ func (s *Server) reply(c net.Conn, resp *client.Response) bool {
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(wt))
 	_, err = c.Write(b)
+	// The answer's secret is the handler's copy for this answer alone:
+	// wipe it, and the line that carried it.
+	clear(b)
+	resp.Secret.Wipe()
 	return err == nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -34,22 +35,26 @@ type App struct {
 	Meta AppMeta
 }
 
+// appItem is the JSON inside an app's item; the key is handled as item's
+// secret is.
 type appItem struct {
-	V    int     `json:"v"`
-	Name string  `json:"name"`
-	Key  string  `json:"key"`
-	Meta AppMeta `json:"meta"`
+	V    int             `json:"v"`
+	Name string          `json:"name"`
+	Key  json.RawMessage `json:"key,omitempty"`
+	Meta AppMeta         `json:"meta"`
 }
 
 func (s *Store) getApp(key string) (App, error) {
 	var in appItem
-	if err := s.read(key, &in); err != nil {
+	pem, err := s.read(key, &in, &in.Key)
+	if err != nil {
 		return App{}, err
 	}
 	if in.V != itemV || appPrefix+in.Name != key {
+		pem.Wipe()
 		return App{}, fmt.Errorf("read %s from %s keyring: not a keyfob app item", key, s.backend)
 	}
-	return App{Name: in.Name, Key: client.NewSecret(in.Key), Meta: in.Meta}, nil
+	return App{Name: in.Name, Key: pem, Meta: in.Meta}, nil
 }
 
 // LoadApps reads every GitHub App. An item that does not decode is skipped
@@ -58,7 +63,7 @@ func (s *Store) LoadApps() ([]App, []error, error) { return loadAll(s, appPrefix
 
 // PutApp writes a, key and metadata together, in one write.
 func (s *Store) PutApp(a App) error {
-	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Key: a.Key.Reveal(), Meta: a.Meta})
+	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Meta: a.Meta}, "key", a.Key)
 }
 
 // RemoveApp deletes a GitHub App's item.

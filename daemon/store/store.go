@@ -84,12 +84,14 @@ type Token struct {
 	Meta   Meta
 }
 
-// item is the JSON inside a keychain item.
+// item is the JSON inside a keychain item. The secret is decoded from its
+// raw JSON into bytes (never a Go string), and written by appending its
+// bytes after the other fields (write).
 type item struct {
-	V      int    `json:"v"`
-	Name   string `json:"name"`
-	Secret string `json:"secret"`
-	Meta   Meta   `json:"meta"`
+	V      int             `json:"v"`
+	Name   string          `json:"name"`
+	Secret json.RawMessage `json:"secret,omitempty"`
+	Meta   Meta            `json:"meta"`
 }
 
 // Options selects and configures a backend.
@@ -108,8 +110,10 @@ type Options struct {
 type Store struct {
 	backend string
 	dir     string
-	pass    client.Secret
-	kr      keyring.Keyring
+	// pass is the file backend's passphrase, in bytes the store owns
+	// and Close wipes. keyring never sees it (file.go).
+	pass []byte
+	kr   keyring.Keyring
 }
 
 // ValidName reports whether name can name a token. Names become keychain
@@ -150,7 +154,7 @@ func Open(opts Options) (*Store, error) {
 		PassPrefix:              "keyfob",
 		FileDir:                 opts.Dir,
 	}
-	s := &Store{backend: opts.Backend, dir: opts.Dir, pass: opts.Passphrase}
+	s := &Store{backend: opts.Backend, dir: opts.Dir}
 	if opts.Backend == File {
 		if opts.Dir == "" {
 			return nil, errors.New("open file keyring: no directory")
@@ -162,10 +166,16 @@ func Open(opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open file keyring: %w", err)
 		}
 		removeStaged(opts.Dir)
-		cfg.FilePasswordFunc = s.passphrase
+		s.pass = slices.Clone(opts.Passphrase.Bytes())
+		// keyring lists and removes the files; it never reads or writes
+		// one (file.go), so it is never given the passphrase.
+		cfg.FilePasswordFunc = func(string) (string, error) {
+			return "", errors.New("file keyring: items are read by keyfob, not keyring")
+		}
 	}
 	kr, err := keyring.Open(cfg)
 	if err != nil {
+		s.Close()
 		if errors.Is(err, keyring.ErrNoAvailImpl) {
 			return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, ErrUnavailable)
 		}
@@ -174,13 +184,33 @@ func Open(opts Options) (*Store, error) {
 	s.kr = kr
 	if opts.Backend == File {
 		if err := s.checkPassphrase(); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-func (s *Store) passphrase(string) (string, error) { return s.pass.Reveal(), nil }
+// errClosed is what a Store answers after Close.
+var errClosed = errors.New("keychain closed (locked)")
+
+// Close wipes the passphrase and drops the keychain. Every use after it
+// fails.
+func (s *Store) Close() {
+	clear(s.pass)
+	s.pass, s.kr = nil, nil
+}
+
+// getItem reads one item; its Data is the caller's to wipe.
+func (s *Store) getItem(key string) (keyring.Item, error) {
+	switch {
+	case s.kr == nil:
+		return keyring.Item{}, errClosed
+	case s.backend == File:
+		return s.fileGet(key)
+	}
+	return s.kr.Get(key)
+}
 
 // Backend returns the backend's name.
 func (s *Store) Backend() string { return s.backend }
@@ -188,7 +218,8 @@ func (s *Store) Backend() string { return s.backend }
 // checkPassphrase proves the file passphrase against a marker item, written
 // on first use, so a mistyped passphrase cannot write items nobody can read.
 func (s *Store) checkPassphrase() error {
-	it, err := s.kr.Get(checkKey)
+	it, err := s.getItem(checkKey)
+	defer clear(it.Data)
 	if errors.Is(err, keyring.ErrKeyNotFound) {
 		keys, kerr := s.keys(keyPrefix)
 		if kerr != nil {
@@ -213,6 +244,9 @@ func (s *Store) checkPassphrase() error {
 // in the collection and the file backend every file in the directory, so
 // filter.
 func (s *Store) keys(prefix string) ([]string, error) {
+	if s.kr == nil {
+		return nil, errClosed
+	}
 	all, err := s.kr.Keys()
 	if err != nil {
 		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
@@ -227,19 +261,30 @@ func (s *Store) keys(prefix string) ([]string, error) {
 	return slices.Compact(keys), nil
 }
 
-// read decodes the item at key into v.
-func (s *Store) read(key string, v any) error {
-	it, err := s.kr.Get(key)
+// read decodes the item at key into v, and its raw JSON field *raw into a
+// Secret. The item's data, and raw, are wiped before it returns.
+func (s *Store) read(key string, v any, raw *json.RawMessage) (client.Secret, error) {
+	it, err := s.getItem(key)
+	defer clear(it.Data)
 	if errors.Is(err, keyring.ErrKeyNotFound) {
-		return ErrNotFound
+		return client.Secret{}, ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
+		return client.Secret{}, fmt.Errorf("read %s from %s keyring: %w", key, s.backend, err)
 	}
-	if err := json.Unmarshal(it.Data, v); err != nil {
-		return fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
+	err = json.Unmarshal(it.Data, v)
+	defer clear(*raw)
+	if err != nil {
+		return client.Secret{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
 	}
-	return nil
+	if *raw == nil {
+		return client.Secret{}, nil
+	}
+	sec, err := client.DecodeSecretJSON(*raw)
+	if err != nil {
+		return client.Secret{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
+	}
+	return sec, nil
 }
 
 // loadAll reads every item under prefix with get. An item that does not
@@ -263,16 +308,25 @@ func loadAll[T any](s *Store, prefix string, get func(key string) (T, error)) ([
 }
 
 // write stores v as the item prefix+name, replacing any item of that name
-// in one write.
-func (s *Store) write(prefix, name, desc string, v any) error {
+// in one write. v holds no secret: secret is appended as the field named
+// field, straight from its bytes, into a buffer sized once and wiped after
+// the write.
+func (s *Store) write(prefix, name, desc string, v any, field string, secret client.Secret) error {
 	if err := ValidName(name); err != nil {
 		return err
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s%s: %w", prefix, name, err)
+	js, err := json.Marshal(v)
+	if err != nil || len(js) < 2 || js[len(js)-1] != '}' {
+		return fmt.Errorf("encode %s%s: %v", prefix, name, err)
 	}
-	defer clear(data)
+	data := make([]byte, 0, len(js)+len(field)+4+6*secret.Len()+2)
+	defer clear(data[:cap(data)])
+	data = append(data, js[:len(js)-1]...)
+	data = append(data, ',', '"')
+	data = append(data, field...)
+	data = append(data, '"', ':')
+	data = secret.AppendJSON(data)
+	data = append(data, '}')
 	return s.set(keyring.Item{Key: prefix + name, Label: prefix + name, Description: desc, Data: data})
 }
 
@@ -282,10 +336,15 @@ func (s *Store) remove(prefix, name string) error {
 		return err
 	}
 	key := prefix + name
-	if _, err := s.kr.Get(key); errors.Is(err, keyring.ErrKeyNotFound) {
+	it, err := s.getItem(key)
+	clear(it.Data)
+	switch {
+	case errors.Is(err, keyring.ErrKeyNotFound):
 		return ErrNotFound
+	case errors.Is(err, errClosed):
+		return err
 	}
-	err := s.kr.Remove(key)
+	err = s.kr.Remove(key)
 	if errors.Is(err, keyring.ErrKeyNotFound) || errors.Is(err, os.ErrNotExist) {
 		return ErrNotFound
 	}
@@ -297,13 +356,15 @@ func (s *Store) remove(prefix, name string) error {
 
 func (s *Store) get(key string) (Token, error) {
 	var in item
-	if err := s.read(key, &in); err != nil {
+	sec, err := s.read(key, &in, &in.Secret)
+	if err != nil {
 		return Token{}, err
 	}
 	if in.V != itemV || keyPrefix+in.Name != key {
+		sec.Wipe()
 		return Token{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
 	}
-	return Token{Name: in.Name, Secret: client.NewSecret(in.Secret), Meta: in.Meta}, nil
+	return Token{Name: in.Name, Secret: sec, Meta: in.Meta}, nil
 }
 
 // Load reads every keyfob token. An item that is not keyfob's, or does not
@@ -321,14 +382,17 @@ func (s *Store) Get(name string) (Token, error) {
 // Put writes t, secret and metadata together, replacing any item of the
 // same name in one write.
 func (s *Store) Put(t Token) error {
-	return s.write(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Secret: t.Secret.Reveal(), Meta: t.Meta})
+	return s.write(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Meta: t.Meta}, "secret", t.Secret)
 }
 
 func (s *Store) set(it keyring.Item) error {
 	var err error
-	if s.backend == File {
+	switch {
+	case s.kr == nil:
+		err = errClosed
+	case s.backend == File:
 		err = s.setFileAtomic(it)
-	} else {
+	default:
 		err = s.kr.Set(it)
 	}
 	if err != nil {
@@ -341,32 +405,36 @@ func (s *Store) set(it keyring.Item) error {
 // it into place: keyring's own Set truncates the file first, so a crash
 // during the write would lose the token.
 func (s *Store) setFileAtomic(it keyring.Item) error {
+	name, err := s.fileName(it.Key)
+	if err != nil {
+		return err
+	}
+	data, err := s.fileEncode(it)
+	if err != nil {
+		return err
+	}
 	stage, err := os.MkdirTemp(s.dir, ".stage-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(stage)
-	kr, err := keyring.Open(keyring.Config{
-		AllowedBackends:  []keyring.BackendType{keyring.FileBackend},
-		FileDir:          stage,
-		FilePasswordFunc: s.passphrase,
-	})
+	staged := filepath.Join(stage, filepath.Base(name))
+	f, err := os.OpenFile(staged, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if err := kr.Set(it); err != nil {
-		return err
+	_, err = f.Write(data)
+	if serr := f.Sync(); err == nil {
+		err = serr
 	}
-	ents, err := os.ReadDir(stage)
-	if err != nil || len(ents) != 1 {
-		return fmt.Errorf("stage item: %d files, %v", len(ents), err)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	name := ents[0].Name()
-	if err := syncFile(filepath.Join(stage, name)); err != nil {
+	if err != nil {
 		return err
 	}
 	crashPoint("before-rename:" + it.Key)
-	if err := os.Rename(filepath.Join(stage, name), filepath.Join(s.dir, name)); err != nil {
+	if err := os.Rename(staged, name); err != nil {
 		return err
 	}
 	crashPoint("after-rename:" + it.Key)
