@@ -29,6 +29,11 @@ func TestCanonicalPath(t *testing.T) {
 		{`acme\..\evil`, "", true},
 		{"acme/app\x00", "", true},
 		{"acme/app\r", "", true},
+		{"acme/app\x1b[2J", "", true},
+		{"acme/\x7fapp", "", true},
+		{"acme/app\u0085", "", true},
+		{"acme/app\x01", "", true},
+		{"acme/äpp.git", "acme/äpp.git", false},
 	} {
 		got, err := CanonicalPath(tc.in)
 		if tc.bad {
