@@ -125,7 +125,7 @@ func (d *doctor) agent() []policy.Token {
 
 // config checks the config file, and the routes against the tokens when
 // they are known.
-func (d *doctor) config(toks []policy.Token) []policy.Route {
+func (d *doctor) config(toks []policy.Token) *policy.Table {
 	path := client.ConfigPath()
 	c, err := config.Load(path)
 	if err != nil {
@@ -143,7 +143,7 @@ func (d *doctor) config(toks []policy.Token) []policy.Route {
 		d.ok("no config file at %s: no routes, each host's token answers", path)
 		return nil
 	}
-	d.ok("config %s loads: %d routes", path, len(c.Routes))
+	d.ok("config %s loads: %d routes", path, c.Table.Len())
 	if toks != nil {
 		var ce *config.Error
 		if errors.As(c.Check(toks), &ce) {
@@ -152,12 +152,12 @@ func (d *doctor) config(toks []policy.Token) []policy.Route {
 			}
 		}
 	}
-	return c.Routes
+	return c.Table
 }
 
 // credentialHosts are the hosts doctor checks git's settings for: those of
 // the tokens and routes, else github.com.
-func credentialHosts(toks []policy.Token, routes []policy.Route) []string {
+func credentialHosts(toks []policy.Token, routes *policy.Table) []string {
 	var hosts []string
 	add := func(h string) {
 		h = strings.ToLower(h)
@@ -170,10 +170,8 @@ func credentialHosts(toks []policy.Token, routes []policy.Route) []string {
 			add(h)
 		}
 	}
-	for _, r := range routes {
-		if p, err := policy.ParsePattern(r.Match); err == nil {
-			add(p.Host())
-		}
+	for _, h := range routes.Hosts() {
+		add(h)
 	}
 	if len(hosts) == 0 {
 		add("github.com")
@@ -225,7 +223,7 @@ func isStore(v string) bool {
 	return len(f) > 0 && (f[0] == "store" || strings.HasSuffix(f[0], "git-credential-store"))
 }
 
-func (d *doctor) git(toks []policy.Token, routes []policy.Route) {
+func (d *doctor) git(toks []policy.Token, routes *policy.Table) {
 	entries, err := gitHelpers()
 	if err != nil {
 		d.problem(err.Error(), "install git")
@@ -270,12 +268,10 @@ func (d *doctor) git(toks []policy.Token, routes []policy.Route) {
 
 // httpPath checks credential.useHttpPath for a host that has repository
 // routes: without it git sends no path, and only host-level routes match.
-func (d *doctor) httpPath(base, host string, routes []policy.Route) {
+func (d *doctor) httpPath(base, host string, routes *policy.Table) {
 	var pathRoutes []string
-	for _, r := range routes {
-		if p, err := policy.ParsePattern(r.Match); err == nil && p.HasPath() && strings.EqualFold(p.Host(), host) {
-			pathRoutes = append(pathRoutes, r.Match)
-		}
+	for _, r := range routes.PathRoutes(host) {
+		pathRoutes = append(pathRoutes, r.Match)
 	}
 	if len(pathRoutes) == 0 {
 		return

@@ -44,8 +44,8 @@ type Config struct {
 	// Socket and ConfigPath are reported by status.
 	Socket     string
 	ConfigPath string
-	// Routes send repositories to tokens.
-	Routes []policy.Route
+	// Routes send repositories to tokens; nil means none.
+	Routes *policy.Table
 	// RotateEvery is the default rotation period.
 	RotateEvery time.Duration
 	// WarnWithin is the expiry warning window.
@@ -88,7 +88,7 @@ type Agent struct {
 	// ptoks caches policyTokens between changes.
 	ptoks     atomic.Pointer[[]policy.Token]
 	lockErr   string
-	routes    []policy.Route
+	routes    *policy.Table
 	configErr string
 	bg        sync.WaitGroup
 
@@ -218,7 +218,7 @@ func wipe(m map[string]*entry) {
 }
 
 // SetRoutes replaces the routes (config reload). The secrets stay.
-func (a *Agent) SetRoutes(routes []policy.Route, configErr string) {
+func (a *Agent) SetRoutes(routes *policy.Table, configErr string) {
 	a.mu.Lock()
 	a.routes, a.configErr = routes, configErr
 	probs := a.routeProblems()

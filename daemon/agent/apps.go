@@ -130,7 +130,7 @@ func (a *Agent) appAnswer(peer peercred.Cred, req *client.Request, ev audit.Even
 		return fail(audit.Failed, client.CodeUnavailable, err.Error(), "keyfob app add the app again with --host github.com (or the Enterprise host)")
 	}
 	defer app.Key.Wipe()
-	sc := ghapp.Scope{Permissions: ghapp.ParsePermissions(route.Permissions)}
+	sc := ghapp.Scope{Permissions: route.Permissions.Map()}
 	var target policy.Target
 	if req.Cred != nil {
 		target = policy.ParseTarget(req.Cred.Host, req.Cred.Path)

@@ -153,7 +153,7 @@ func TestAppRouteNarrows(t *testing.T) {
 	if r := f.addApp(t, "ci", client.AppSpec{AppID: 101, Owner: "acme", NoVerify: true}); r.Code != "" {
 		t.Fatalf("app add = %+v", r)
 	}
-	f.a.SetRoutes([]policy.Route{{Match: "github.com", Token: "ci", Permissions: "contents:read", RequireRepo: true, Source: "config.toml:1"}}, "")
+	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com", Token: "ci", Permissions: policy.NewPermissions(map[string]string{"contents": "read"}), RequireRepo: true, Source: "config.toml:1"}}), "")
 	r := f.do(t, get("github.com", "acme/app.git"))
 	m := f.api.Mints()
 	if r.Code != "" || len(m) != 1 || m[0].Permissions["contents"] != "read" || len(m[0].Permissions) != 1 || strings.Join(m[0].Repositories, ",") != "app" {
@@ -193,7 +193,7 @@ func TestAppErrorsArePlain(t *testing.T) {
 			if r := f.addApp(t, name, tc.spec); r.Code != "" {
 				t.Fatalf("app add = %+v", r)
 			}
-			f.a.SetRoutes([]policy.Route{{Match: "github.com/acme", Token: name}}, "")
+			f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme", Token: name}}), "")
 			r := f.do(t, get("github.com", tc.path))
 			if r.Code != client.CodeDenied || !strings.Contains(r.Error, tc.want) || r.Hint == "" || !r.Secret.IsZero() {
 				t.Errorf("get = %+v, want denied saying %q, with a hint", r, tc.want)

@@ -23,8 +23,9 @@ type Config struct {
 	Path string
 	// Exists is false when the file was missing: an empty config.
 	Exists bool
-	// Routes, each with its Source set to "path:line".
-	Routes []policy.Route
+	// Table holds the routes, each with its Source set to "path:line",
+	// compiled once; it is never nil.
+	Table *policy.Table
 }
 
 // file is the TOML layout. A new section is a new field here; keys that no
@@ -94,7 +95,7 @@ const MaxRoutes = 1000
 func Load(path string) (*Config, error) {
 	b, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Config{Path: path}, nil
+		return &Config{Path: path, Table: policy.Compile(nil)}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -143,13 +144,13 @@ func Parse(path string, data []byte) (*Config, error) {
 			Msg:    fmt.Sprintf("unknown key %q", k.String()),
 		})
 	}
-	c := &Config{Path: path, Exists: true}
+	var routes []policy.Route
 	for i, r := range f.Route {
-		c.Routes = append(c.Routes, policy.Route{
+		routes = append(routes, policy.Route{
 			Match:       strings.TrimSpace(r.Match),
 			Token:       strings.TrimSpace(r.Token),
 			Source:      lines.routeSource(path, i),
-			Permissions: formatPermissions(r.Permissions),
+			Permissions: policy.NewPermissions(r.Permissions),
 			RequireRepo: r.RequireRepo,
 		})
 		probs = append(probs, checkPermissions(lines.routeSource(path, i), r.Permissions)...)
@@ -159,11 +160,11 @@ func Parse(path string, data []byte) (*Config, error) {
 			probs = append(probs, policy.Problem{Source: lines.routeSource(path, i), Msg: "route: match is missing"})
 		}
 	}
-	probs = append(probs, policy.CheckRoutes(validMatches(c.Routes))...)
+	probs = append(probs, policy.CheckRoutes(validMatches(routes))...)
 	if len(probs) > 0 {
 		return nil, &Error{Path: path, Problems: probs}
 	}
-	return c, nil
+	return &Config{Path: path, Exists: true, Table: policy.Compile(routes)}, nil
 }
 
 func validMatches(rs []policy.Route) []policy.Route {
@@ -179,7 +180,7 @@ func validMatches(rs []policy.Route) []policy.Route {
 // Check reports the routes that cannot answer with toks: unknown tokens and
 // hosts outside a token's allowlist, each with file and line.
 func (c *Config) Check(toks []policy.Token) error {
-	if probs := policy.CheckTokens(c.Routes, toks); len(probs) > 0 {
+	if probs := policy.CheckTokens(c.Table, toks); len(probs) > 0 {
 		return &Error{Path: c.Path, Problems: probs}
 	}
 	return nil
@@ -202,14 +203,4 @@ func checkPermissions(source string, perms map[string]string) []policy.Problem {
 		}
 	}
 	return probs
-}
-
-// formatPermissions writes permissions as policy.Route keeps them, sorted:
-// "contents:read,pull_requests:write".
-func formatPermissions(perms map[string]string) string {
-	keys := slices.Sorted(maps.Keys(perms))
-	for i, k := range keys {
-		keys[i] = k + ":" + perms[k]
-	}
-	return strings.Join(keys, ",")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,12 +82,13 @@ token = "github:fine-grained-acme"
 				if err != nil {
 					t.Fatalf("Parse = %v, want no error", err)
 				}
-				if len(c.Routes) != len(tt.routes) {
-					t.Fatalf("Parse routes = %v, want %v", c.Routes, tt.routes)
+				got := c.Table.Routes()
+				if len(got) != len(tt.routes) {
+					t.Fatalf("Parse routes = %v, want %v", got, tt.routes)
 				}
 				for i := range tt.routes {
-					if c.Routes[i] != tt.routes[i] {
-						t.Errorf("Parse route %d = %+v, want %+v", i, c.Routes[i], tt.routes[i])
+					if !reflect.DeepEqual(got[i], tt.routes[i]) {
+						t.Errorf("Parse route %d = %+v, want %+v", i, got[i], tt.routes[i])
 					}
 				}
 				return
@@ -111,7 +113,7 @@ func TestLoadMissingAndCheck(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	c, err := Load(path)
-	if err != nil || c.Exists || len(c.Routes) != 0 {
+	if err != nil || c.Exists || c.Table.Len() != 0 {
 		t.Fatalf("Load(missing) = %+v, %v, want an empty config", c, err)
 	}
 	src := "[[route]]\nmatch = \"github.com/acme/*\"\ntoken = \"acme\"\n"
@@ -142,8 +144,8 @@ require_repo = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := c.Routes[0]
-	if r.Permissions != "contents:read,pull_requests:write" || !r.RequireRepo {
+	r := c.Table.Routes()[0]
+	if r.Permissions.String() != "contents:read,pull_requests:write" || !r.RequireRepo {
 		t.Errorf("Parse = %+v, want permissions and require_repo", r)
 	}
 	_, err = Parse("config.toml", []byte(`

@@ -151,7 +151,7 @@ func TestLoadFollowsSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := loadOrHang(t, path)
-	if err != nil || len(c.Routes) != 1 || c.Routes[0].Token != "personal" {
+	if err != nil || c.Table.Len() != 1 || c.Table.Routes()[0].Token != "personal" {
 		t.Fatalf("Load(%q) = %+v, %v; want the route of %s", path, c, err, real)
 	}
 }
@@ -239,7 +239,7 @@ func TestParseBoundsRoutes(t *testing.T) {
 		}
 		return []byte(b.String())
 	}
-	if c, err := Parse("c.toml", routes(MaxRoutes)); err != nil || len(c.Routes) != MaxRoutes {
+	if c, err := Parse("c.toml", routes(MaxRoutes)); err != nil || c.Table.Len() != MaxRoutes {
 		t.Fatalf("Parse(%d routes) = %v, want them all", MaxRoutes, err)
 	}
 	_, err := Parse("c.toml", routes(2*MaxRoutes))

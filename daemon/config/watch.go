@@ -24,9 +24,9 @@ const DefaultDebounce = 150 * time.Millisecond
 type Watcher struct {
 	// Path is the config file.
 	Path string
-	// Set installs routes; loadErr is "" or why the file on disk was
-	// refused. agent.Agent's SetRoutes fits.
-	Set func(routes []policy.Route, loadErr string)
+	// Set installs the routes, compiled, never nil; loadErr is "" or why
+	// the file on disk was refused. agent.Agent's SetRoutes fits.
+	Set func(routes *policy.Table, loadErr string)
 	// Log receives a line per reload; nil means none.
 	Log *zap.Logger
 	// Debounce defaults to DefaultDebounce.
@@ -58,16 +58,16 @@ func (w *Watcher) Load() error {
 	}
 	c, err := Load(w.Path)
 	if err != nil {
-		var keep []policy.Route
+		keep := policy.Compile(nil)
 		if w.current != nil {
-			keep = w.current.Routes
+			keep = w.current.Table
 		}
 		w.Set(keep, err.Error())
 		log.Error("config refused; the previous config stays in force", zap.String("path", w.Path), zap.Error(err))
 	} else {
 		w.current = c
-		w.Set(c.Routes, "")
-		log.Info("config loaded", zap.String("path", w.Path), zap.Bool("exists", c.Exists), zap.Int("routes", len(c.Routes)))
+		w.Set(c.Table, "")
+		log.Info("config loaded", zap.String("path", w.Path), zap.Bool("exists", c.Exists), zap.Int("routes", c.Table.Len()))
 	}
 	if w.Loaded != nil {
 		w.Loaded(c, err)

@@ -23,8 +23,8 @@ func startWatcher(t *testing.T, path string) (<-chan applied, chan<- os.Signal) 
 	t.Helper()
 	sets := make(chan applied, 64)
 	watching := make(chan struct{})
-	w := &Watcher{Path: path, Debounce: 20 * time.Millisecond, Set: func(r []policy.Route, err string) {
-		sets <- applied{r, err}
+	w := &Watcher{Path: path, Debounce: 20 * time.Millisecond, Set: func(r *policy.Table, err string) {
+		sets <- applied{r.Routes(), err}
 	}, Watching: func() { close(watching) }}
 	_ = w.Load()
 	<-sets

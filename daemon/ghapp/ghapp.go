@@ -541,17 +541,3 @@ func (m *Minter) RevokeToken(ctx context.Context, t Token) error {
 	defer t.Secret.Wipe()
 	return m.api(t.base).RevokeInstallationToken(ctx, t.Secret)
 }
-
-// ParsePermissions reads permissions as FormatPermissions writes them
-// ("contents:read,issues:write"); "" is none.
-func ParsePermissions(s string) map[string]string {
-	if s == "" {
-		return nil
-	}
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(kv, ":")
-		out[k] = v
-	}
-	return out
-}

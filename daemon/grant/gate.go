@@ -86,14 +86,8 @@ func (h *gate) refuse(peer peercred.Cred, req *client.Request, code, msg, hint s
 // covers returns the index of the most specific of the grant's
 // repositories that names the one git asks about, or -1.
 func (g *grant) covers(c *client.Credential) int {
-	t := policy.ParseTarget(c.Host, c.Path)
-	best := -1
-	for i, p := range g.pats {
-		if p.Matches(t) && (best < 0 || p.Specificity() > g.pats[best].Specificity()) {
-			best = i
-		}
-	}
-	return best
+	_, i := g.routes.Lookup(c.Host, c.Path)
+	return i
 }
 
 // reserve takes one use, or says why the grant cannot answer. The use is

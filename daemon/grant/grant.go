@@ -94,8 +94,10 @@ type Manager struct {
 type grant struct {
 	label string
 	urls  []string
-	pats  []policy.Pattern
-	creds []client.Credential
+	// routes hold one route per URL, in the order of urls: the grant's
+	// repositories, matched as the agent matches its routes.
+	routes *policy.Table
+	creds  []client.Credential
 	// bound[i] is the token (or App) the routes chose for urls[i] when
 	// the grant was made; the grant answers with it or not at all.
 	bound   []string
@@ -300,6 +302,7 @@ func (m *Manager) parse(spec *client.GrantSpec) (*grant, error) {
 	}
 	now := m.now()
 	g := &grant{mode: spec.Mode, maxUses: spec.MaxUses, created: now, done: make(chan struct{})}
+	var repos []policy.Route
 	for _, u := range spec.URLs {
 		c, p, err := parseURL(u)
 		if err != nil {
@@ -308,9 +311,13 @@ func (m *Manager) parse(spec *client.GrantSpec) (*grant, error) {
 		if spec.Mode == client.GrantFile && strings.HasSuffix(p.String(), "/*") {
 			return nil, fmt.Errorf("--url %s: a file holds one token, so a file grant names whole repositories, not owner/*", u)
 		}
-		g.pats = append(g.pats, p)
+		repos = append(repos, policy.Route{Match: p.String(), Source: u})
 		g.urls = append(g.urls, p.String())
 		g.creds = append(g.creds, c)
+	}
+	g.routes = policy.Compile(repos)
+	if g.routes.Len() != len(g.urls) {
+		return nil, errors.New("a grant's repositories do not compile") // parseURL parsed each
 	}
 	ttl := time.Duration(spec.TTL) * time.Second
 	switch {
@@ -349,7 +356,7 @@ func (m *Manager) parse(spec *client.GrantSpec) (*grant, error) {
 	}
 	g.label = spec.Label
 	if g.label == "" {
-		g.label = defaultLabel(g.pats[0])
+		g.label = defaultLabel(g.urls[0])
 	}
 	if !labelRE.MatchString(g.label) {
 		return nil, fmt.Errorf("label %q: want up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", g.label)
@@ -385,8 +392,9 @@ func parseURL(u string) (client.Credential, policy.Pattern, error) {
 	return c, p, nil
 }
 
-func defaultLabel(p policy.Pattern) string {
-	s := p.String()
+// defaultLabel names a grant after its first repository, s as
+// policy.Pattern's String writes it.
+func defaultLabel(s string) string {
 	base := s[strings.LastIndex(s, "/")+1:]
 	if base == "*" {
 		base = strings.Split(s, "/")[1]

@@ -29,10 +29,10 @@ func TestGrantNeverWidens(t *testing.T) {
 			t.Fatalf("add %s: %s", tok.name, r.Error)
 		}
 	}
-	f.a.SetRoutes([]policy.Route{
+	f.a.SetRoutes(policy.Compile([]policy.Route{
 		{Match: "github.com/acme/*", Token: "personal"},
 		{Match: "github.com/acme/secret", Token: "secret"},
-	}, "")
+	}), "")
 	sock := filepath.Join(f.dir, "w.sock")
 	f.grant(t, client.GrantSpec{Label: "wide", URLs: []string{"github.com/acme/*"}, Mode: client.GrantSocket, Path: sock})
 
@@ -74,10 +74,10 @@ func TestGrantNeverWidens(t *testing.T) {
 
 	// The config changes under the grant: a repository it covers now
 	// routes to another token. The grant answers nothing rather than widen.
-	f.a.SetRoutes([]policy.Route{
+	f.a.SetRoutes(policy.Compile([]policy.Route{
 		{Match: "github.com/acme/*", Token: "personal"},
 		{Match: "github.com/acme/app", Token: "bot"},
-	}, "")
+	}), "")
 	if r, err := ask("acme/app.git", ""); err == nil || !r.Secret.IsZero() || !strings.Contains(err.Error(), "routes to bot") {
 		t.Errorf("get after a reroute = %+v, %v; want nothing", r, err)
 	}
@@ -108,9 +108,9 @@ func TestFileGrantBoundToItsToken(t *testing.T) {
 	if r.Code != "" {
 		t.Fatal(r.Error)
 	}
-	f.a.SetRoutes([]policy.Route{{Match: "github.com/acme/app", Token: "personal"}}, "")
+	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme/app", Token: "personal"}}), "")
 	g := f.grant(t, client.GrantSpec{Label: "f", URLs: []string{"github.com/acme/app"}, Mode: client.GrantFile, Path: filepath.Join(f.dir, "tok")})
-	f.a.SetRoutes([]policy.Route{{Match: "github.com/acme/app", Token: "bot"}}, "")
+	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme/app", Token: "bot"}}), "")
 	tok, err := f.m.token(me, f.m.grants[g.Label])
 	if err == nil || tok != nil || !strings.Contains(err.Error, "routes to bot") {
 		t.Fatalf("token after a reroute = %+v, %+v; want a refusal", tok, err)

@@ -62,15 +62,18 @@ func where(rt Route) string {
 // route naming a token that does not exist, or a token whose host allowlist
 // does not have the route's host. Such a route answers nothing (Decide fails
 // closed), so the agent reports them whenever the tokens or routes change.
-func CheckTokens(routes []Route, toks []Token) []Problem {
+func CheckTokens(routes *Table, toks []Token) []Problem {
+	if routes == nil {
+		return nil
+	}
 	byName := make(map[string]Token, len(toks))
 	for _, t := range toks {
 		byName[t.Name] = t
 	}
 	var probs []Problem
-	for _, rt := range routes {
-		p, err := ParsePattern(rt.Match)
-		if err != nil || rt.Token == "" {
+	for i, rt := range routes.routes {
+		p := routes.pats[i]
+		if rt.Token == "" {
 			continue // CheckRoutes reports these
 		}
 		t, ok := byName[rt.Token]
@@ -80,7 +83,7 @@ func CheckTokens(routes []Route, toks []Token) []Problem {
 		case !HostAllowed(t.Hosts, p.Host()):
 			probs = append(probs, Problem{rt.Source, fmt.Sprintf("route %s names token %s, whose hosts (%s) do not include %s",
 				rt.Match, t.Name, strings.Join(t.Hosts, ", "), p.Host())})
-		case !t.App && (rt.Permissions != "" || rt.RequireRepo):
+		case !t.App && (len(rt.Permissions) > 0 || rt.RequireRepo):
 			probs = append(probs, Problem{rt.Source, fmt.Sprintf("route %s sets permissions or require_repo, which narrow GitHub App tokens only, but %s is a stored token",
 				rt.Match, t.Name)})
 		}

@@ -50,7 +50,7 @@ func TestCheckTokens(t *testing.T) {
 		{Route{Match: "github.com/*/app", Token: "corp", Source: "c:5"}, "whose hosts (ghe.corp:8443) do not include github.com"},
 	}
 	for _, tt := range tests {
-		got := CheckTokens([]Route{tt.route}, toks)
+		got := CheckTokens(Compile([]Route{tt.route}), toks)
 		switch {
 		case tt.want == "" && len(got) != 0:
 			t.Errorf("CheckTokens(%v) = %v, want none", tt.route, got)
@@ -90,7 +90,7 @@ func TestDecideRoutes(t *testing.T) {
 		{"", "", Granted, "personal", "its allowlist has github.com", true},
 	}
 	for _, tt := range tests {
-		d := Explain(Request{Protocol: "https", Host: "github.com", Path: tt.path, Username: tt.user}, toks, routes)
+		d := Explain(Request{Protocol: "https", Host: "github.com", Path: tt.path, Username: tt.user}, toks, Compile(routes))
 		if d.Outcome != tt.outcome || d.Token != tt.token || !strings.Contains(d.Reason, tt.reason) || d.PathRoutes != tt.pathRoutes {
 			t.Errorf("Decide(%q) = %v %q %q pathRoutes=%v, want %v %q %q pathRoutes=%v",
 				tt.path, d.Outcome, d.Token, d.Reason, d.PathRoutes, tt.outcome, tt.token, tt.reason, tt.pathRoutes)
@@ -106,7 +106,7 @@ func TestDecideRoutes(t *testing.T) {
 func TestHasPathRoutes(t *testing.T) {
 	routes := []Route{{Match: "github.com"}, {Match: "GHE.corp/acme"}}
 	for host, want := range map[string]bool{"github.com": false, "ghe.corp": true, "other": false} {
-		if got := HasPathRoutes(host, routes); got != want {
+		if got := Compile(routes).HasPathRoutes(host); got != want {
 			t.Errorf("HasPathRoutes(%q) = %v, want %v", host, got, want)
 		}
 	}

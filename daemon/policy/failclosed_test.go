@@ -29,6 +29,11 @@ func TestCanonicalPath(t *testing.T) {
 		{`acme\..\evil`, "", true},
 		{"acme/app\x00", "", true},
 		{"acme/app\r", "", true},
+		{"acme/app\x1b[2J", "", true},
+		{"acme/\x7fapp", "", true},
+		{"acme/app\u0085", "", true},
+		{"acme/app\x01", "", true},
+		{"acme/äpp.git", "acme/äpp.git", false},
 	} {
 		got, err := CanonicalPath(tc.in)
 		if tc.bad {
@@ -56,14 +61,14 @@ func TestPathTricksNeverReachAnotherRoute(t *testing.T) {
 		"acme/../other/x.git", "other/../acme/x.git", "acme/x.git/../../other/y",
 		"acme%2Fx.git", "..%2Fother/x", `acme\..\other\x`, "acme/%2e%2e/other",
 	} {
-		d := Decide(Request{Protocol: "https", Host: "github.com", Path: path, Now: testNow}, toks, routes)
+		d := Decide(Request{Protocol: "https", Host: "github.com", Path: path, Now: testNow}, toks, Compile(routes))
 		if d.Outcome != Denied || d.Token != "" {
 			t.Errorf("Decide(path %q) = %v %q (%s), want Denied with no token", path, d.Outcome, d.Token, d.Reason)
 		}
 	}
 	// Normalised forms read as GitHub reads them.
 	for path, want := range map[string]string{"acme//x.git": "acme", "./acme/x.git": "acme", "/other//x.git/": "personal"} {
-		d := Decide(Request{Protocol: "https", Host: "github.com", Path: path, Now: testNow}, toks, routes)
+		d := Decide(Request{Protocol: "https", Host: "github.com", Path: path, Now: testNow}, toks, Compile(routes))
 		if d.Outcome != Granted || d.Token != want {
 			t.Errorf("Decide(path %q) = %v %q, want %q", path, d.Outcome, d.Token, want)
 		}
@@ -92,12 +97,12 @@ func TestUnusableRouteAnswersNothing(t *testing.T) {
 				{Match: "github.com/acme/*", Token: "org"},
 				{Match: "github.com", Token: "personal"},
 			}
-			d := Decide(Request{Protocol: "https", Host: "github.com", Path: "acme/app.git", Now: testNow}, toks, routes)
+			d := Decide(Request{Protocol: "https", Host: "github.com", Path: "acme/app.git", Now: testNow}, toks, Compile(routes))
 			if d.Outcome != NoMatch || d.Token != "" || !strings.Contains(d.Reason, tc.want) || !strings.Contains(d.Reason, "keyfob rotate acme") {
 				t.Fatalf("Decide = %v %q (%s), want NoMatch naming %s and keyfob rotate", d.Outcome, d.Token, d.Reason, tc.want)
 			}
 			// The other repositories are unaffected.
-			d = Decide(Request{Protocol: "https", Host: "github.com", Path: "acme/other.git", Now: testNow}, toks, routes)
+			d = Decide(Request{Protocol: "https", Host: "github.com", Path: "acme/other.git", Now: testNow}, toks, Compile(routes))
 			if d.Token != "org" {
 				t.Errorf("Decide(acme/other) = %q, want org", d.Token)
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Target is the host, owner and repository a request is for.
@@ -28,7 +29,7 @@ func CanonicalPath(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	if i := strings.IndexAny(path, "\\%\x00\r\n\t"); i >= 0 {
+	if i := strings.IndexFunc(path, func(r rune) bool { return r == '\\' || r == '%' || unicode.IsControl(r) }); i >= 0 {
 		what := "a control character"
 		switch path[i] {
 		case '\\':

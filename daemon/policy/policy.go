@@ -1,6 +1,7 @@
 // Package policy decides which token, if any, answers a request. It is pure:
 // a request and the tokens and routes go in, a decision with its reasons
-// comes out. No I/O, no clock, no secrets.
+// comes out. No I/O, no clock, no secrets. Routes are compiled once into a
+// Table, the one matcher that requests, grants and keyfob's checks share.
 package policy
 
 import (
@@ -56,12 +57,10 @@ type Route struct {
 	// Source says where the route was written ("config.toml:7"), for
 	// messages; "" when unknown.
 	Source string
-	// Permissions narrow a token minted from a GitHub App, written
-	// sorted as "contents:read,pull_requests:write" (so a Route stays
-	// comparable); RequireRepo refuses to mint one for the whole
-	// installation when the request names no repository. Both apply to
-	// apps only.
-	Permissions string
+	// Permissions narrow a token minted from a GitHub App; RequireRepo
+	// refuses to mint one for the whole installation when the request
+	// names no repository. Both apply to apps only.
+	Permissions Permissions
 	RequireRepo bool
 }
 
@@ -157,19 +156,20 @@ func HostAllowed(hosts []string, host string) bool {
 	return slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, host) })
 }
 
-// Decide picks the token for r. The most specific matching route wins; with
-// no matching route, the one token whose hosts include r.Host answers. When
-// git sends a username, only a token with that username may answer.
+// Decide picks the token for r. The most specific matching route of routes
+// wins; with no matching route, the one token whose hosts include r.Host
+// answers. When git sends a username, only a token with that username may
+// answer. A nil routes has no routes.
 //
 // Decision.Candidates lists the tokens Decide looked at; Explain lists
 // every token with its reason, at a cost linear in the tokens held, which a
 // git get does not pay.
-func Decide(r Request, toks []Token, routes []Route) Decision { return decide(r, toks, routes, false) }
+func Decide(r Request, toks []Token, routes *Table) Decision { return decide(r, toks, routes, false) }
 
 // Explain is Decide with a reason for every token, for keyfob which.
-func Explain(r Request, toks []Token, routes []Route) Decision { return decide(r, toks, routes, true) }
+func Explain(r Request, toks []Token, routes *Table) Decision { return decide(r, toks, routes, true) }
 
-func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
+func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 	if err := CheckRequest(r); err != nil {
 		return Decision{Outcome: Denied, Reason: err.Error()}
 	}
@@ -204,19 +204,9 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 	}
 
 	target := ParseTarget(r.Host, r.Path)
-	var matched []Route
-	for _, rt := range routes {
-		if p, err := ParsePattern(rt.Match); err == nil && p.Matches(target) {
-			matched = append(matched, rt)
-		}
-	}
-	slices.SortStableFunc(matched, func(a, b Route) int {
-		pa, _ := ParsePattern(a.Match)
-		pb, _ := ParsePattern(b.Match)
-		return pb.Specificity() - pa.Specificity()
-	})
-	d.PathRoutes = target.Owner == "" && HasPathRoutes(r.Host, routes)
-	for _, rt := range matched {
+	d.PathRoutes = target.Owner == "" && routes.HasPathRoutes(r.Host)
+	for i := range routes.matching(target) {
+		rt := routes.routes[i]
 		// A broken route answers nothing rather than letting a less
 		// specific route or the host's fallback token answer in its place.
 		t, ok := byName(rt.Token)
@@ -250,10 +240,6 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 	// No route answered: the tokens whose allowlist has the host. A token
 	// that routes reserve for other repositories answers only when no
 	// unreserved token does.
-	routed := map[string]bool{}
-	for _, rt := range routes {
-		routed[rt.Token] = true
-	}
 	var free, reserved []Token
 	for _, t := range toks {
 		if seen[t.Name] || !HostAllowed(t.Hosts, r.Host) {
@@ -263,7 +249,7 @@ func decide(r Request, toks []Token, routes []Route, explain bool) Decision {
 			consider(t, "")
 			continue
 		}
-		if routed[t.Name] {
+		if routes.reserves(t.Name) {
 			reserved = append(reserved, t)
 		} else {
 			free = append(free, t)
@@ -327,15 +313,4 @@ func (d *Decision) markOthers(toks []Token, host, reason string) {
 		}
 		d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: why})
 	}
-}
-
-// HasPathRoutes reports whether some route for host names an owner or a
-// repository, and so needs git to send the path.
-func HasPathRoutes(host string, routes []Route) bool {
-	for _, rt := range routes {
-		if p, err := ParsePattern(rt.Match); err == nil && p.HasPath() && strings.EqualFold(p.Host(), host) {
-			return true
-		}
-	}
-	return false
 }

@@ -46,8 +46,8 @@ func TestDecide(t *testing.T) {
 			append([]Route{{Match: "github.com/acme/secret", Token: "personal"}}, routes...), Granted, "personal", "route github.com/acme/secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Explain(tc.req, toks, tc.routes)
-			if fast := Decide(tc.req, toks, tc.routes); fast.Outcome != d.Outcome || fast.Token != d.Token || fast.Reason != d.Reason {
+			d := Explain(tc.req, toks, Compile(tc.routes))
+			if fast := Decide(tc.req, toks, Compile(tc.routes)); fast.Outcome != d.Outcome || fast.Token != d.Token || fast.Reason != d.Reason {
 				t.Fatalf("Decide(%+v) = %v %q (%s), but Explain says %v %q (%s)", tc.req, fast.Outcome, fast.Token, fast.Reason, d.Outcome, d.Token, d.Reason)
 			}
 			if d.Outcome != tc.outcome || d.Token != tc.token || !strings.Contains(d.Reason, tc.reason) {
