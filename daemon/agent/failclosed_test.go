@@ -247,3 +247,20 @@ func TestNothingChangesUnaudited(t *testing.T) {
 		t.Fatalf("add after space returns = %+v", r)
 	}
 }
+
+// TestUnknownOpBounded: an unknown op is refused, and what is audited of
+// it is cut short, however long the peer made it.
+func TestUnknownOpBounded(t *testing.T) {
+	f := newFixture(t)
+	op := strings.Repeat("A", 60000)
+	r := f.do(t, &client.Request{Op: op})
+	if r.Code != client.CodeBadRequest || len(r.Error) > 100 {
+		t.Fatalf("unknown op = %q (%d bytes of error), want a short bad_request", r.Code, len(r.Error))
+	}
+	b, _ := os.ReadFile(f.audit)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, `"decision":"bad-request"`) || len(last) > 1024 {
+		t.Errorf("audit line for an unknown op (%d bytes) = %.200s…", len(last), last)
+	}
+}
