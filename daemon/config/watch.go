@@ -35,6 +35,9 @@ type Watcher struct {
 	Loaded func(c *Config, err error)
 	// Watching, when set, is called once the watch is in place (tests).
 	Watching func()
+	// Noticed, when set, is called with the path of each file event that
+	// counts as a change of the config, in the order they arrive (tests).
+	Noticed func(name string)
 
 	mu      sync.Mutex
 	current *Config
@@ -113,6 +116,9 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan os.Signal) error {
 			}
 			if filepath.Base(ev.Name) != base || ev.Op == fsnotify.Chmod {
 				continue
+			}
+			if w.Noticed != nil {
+				w.Noticed(ev.Name)
 			}
 			timer.Reset(d)
 		case err, ok := <-fw.Errors:

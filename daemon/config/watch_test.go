@@ -21,11 +21,18 @@ type applied struct {
 // calls and the channel that triggers a reload (SIGHUP in the agent).
 func startWatcher(t *testing.T, path string) (<-chan applied, chan<- os.Signal) {
 	t.Helper()
+	return startWatcherWith(t, path, func(*Watcher) {})
+}
+
+// startWatcherWith is startWatcher with the watcher adjusted by set first.
+func startWatcherWith(t *testing.T, path string, set func(*Watcher)) (<-chan applied, chan<- os.Signal) {
+	t.Helper()
 	sets := make(chan applied, 64)
 	watching := make(chan struct{})
 	w := &Watcher{Path: path, Debounce: 20 * time.Millisecond, Set: func(r *policy.Table, err string) {
 		sets <- applied{r.Routes(), err}
 	}, Watching: func() { close(watching) }}
+	set(w)
 	_ = w.Load()
 	<-sets
 	reload := make(chan os.Signal, 1)
@@ -149,15 +156,39 @@ func TestWatchDeleteAndRecreate(t *testing.T) {
 func TestWatchIgnoresOtherFiles(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
-	sets, reload := startWatcher(t, path)
+	// Every event the watcher counts, in order. A neighbour's event comes
+	// before the config's own, so a watcher that counted it is caught
+	// here, whatever the debounce merges.
+	noticed := make(chan string, 64)
+	sets, reload := startWatcherWith(t, path, func(w *Watcher) { w.Noticed = func(n string) { noticed <- n } })
 	waitForWatch(t, path, sets)
-	// a broken neighbour is not the config; the reload that follows sees
-	// the config unchanged
+	drain := func() {
+		for {
+			select {
+			case <-noticed:
+			default:
+				return
+			}
+		}
+	}
+	drain()
 	write(t, filepath.Join(dir, "other.toml"), "this is not toml")
+	write(t, path, routeTo("second"))
+	await(t, sets, "the second write", tokenIs("second"))
+	for {
+		n := <-noticed
+		if filepath.Base(n) != "config.toml" {
+			t.Fatalf("the watcher counted %s as a change of the config", n)
+		}
+		if len(noticed) == 0 {
+			break
+		}
+	}
+	// the reload that follows sees the config as written
 	reload <- os.Interrupt
 	a := await(t, sets, "a reload", func(applied) bool { return true })
-	if !tokenIs("start")(a) {
-		t.Errorf("after writing another file, Set(%v, %q), want the start route", a.routes, a.err)
+	if !tokenIs("second")(a) {
+		t.Errorf("after writing another file, Set(%v, %q), want the second route", a.routes, a.err)
 	}
 }
 

@@ -139,13 +139,15 @@ func (c *Client) send(ctx context.Context, method, path, scheme string, tok clie
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		// net/http errors carry the URL, never the header.
-		return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		// net/http errors carry the URL, never the header. Both stay
+		// in the chain: errors.Is finds ErrUnreachable and the cause
+		// (a timeout, a context ended).
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
 		e := &APIError{Status: resp.StatusCode, Accepted: resp.Header.Get("X-Accepted-GitHub-Permissions")}
