@@ -15,7 +15,9 @@ FUZZTIME   ?= 10s
 DEBS       := git gnome-keyring dbus dbus-x11 libsecret-tools keyutils pass gnupg systemd gh hyperfine libsecret-1-dev pkg-config bubblewrap podman runc
 TESTUSER   := keyfobtest
 
-.PHONY: help deps build test test-go test-darwin fuzz fuzz-short bench soak demo install clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help deps build test test-go test-darwin lint fuzz fuzz-short bench soak demo install clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,10 +36,13 @@ deps: ## install the Debian packages and the second test uid (as root; a no-op o
 build: ## build keyfob and git-credential-keyfob into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/keyfob ./cmd/git-credential-keyfob
 
-test: deps build test-go test-darwin fuzz-short ## everything CI runs: unit, real-parts and fuzz tests
+test: deps build lint test-go test-darwin fuzz-short ## everything CI runs: lint, unit, real-parts and fuzz tests
+
+lint: ## go vet and staticcheck (a pinned version, from the Go module proxy)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 test-go:
-	$(GO) vet ./...
 	$(TESTENV) $(GO) test -race -count=1 ./...
 
 test-darwin: ## check the macOS build

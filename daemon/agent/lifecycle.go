@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -275,16 +274,6 @@ func tick(ctx context.Context, every time.Duration, f func()) {
 			f()
 		}
 	}
-}
-
-func joinScopes(s []string) string {
-	if s == nil {
-		return ""
-	}
-	if len(s) == 0 {
-		return "(none)"
-	}
-	return strings.Join(s, ", ")
 }
 
 // saveLastUsed writes each token's last use into its keychain item. It runs
