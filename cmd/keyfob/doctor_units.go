@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keyfob/keyfob/client"
 )
 
 // units checks the systemd user units, when installed: both must be there,
 // and ExecStart must name an executable keyfob.
 func (d *doctor) units() {
-	dir, err := userUnitDir()
+	dir, err := client.UserUnitDir()
 	if err != nil {
 		d.problem(err.Error(), "")
 		return

@@ -81,7 +81,7 @@ func cmdServe(e *env, args []string) error {
 	os.Unsetenv("KEYFOB_FILE_PASSPHRASE")
 	a := agent.New(agent.Config{
 		Backend:    *backend,
-		Dir:        filepath.Join(client.StateDir(), "keyring"),
+		Dir:        client.KeyringDir(),
 		PassDir:    os.Getenv("PASSWORD_STORE_DIR"),
 		Passphrase: pass,
 		Audit:      alog,

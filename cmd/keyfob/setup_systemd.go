@@ -14,19 +14,6 @@ import (
 
 func init() { setupTargets["systemd"] = cmdSetupSystemd }
 
-// userUnitDir is where systemd looks for the user's own units:
-// $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user.
-func userUnitDir() (string, error) {
-	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
-		return filepath.Join(d, "systemd", "user"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the user unit directory: %w", err)
-	}
-	return filepath.Join(home, ".config", "systemd", "user"), nil
-}
-
 // cmdSetupSystemd writes keyfob.socket and keyfob.service into the user's
 // unit directory, with ExecStart naming this keyfob (or --exe). Units that
 // are already as they should be are left alone.
@@ -52,7 +39,7 @@ func cmdSetupSystemd(e *env, args []string) error {
 	if fi, err := os.Stat(*exe); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
 		return hinted{fmt.Errorf("%s is not an executable file", *exe), "pass --exe with the installed keyfob"}
 	}
-	dir, err := userUnitDir()
+	dir, err := client.UserUnitDir()
 	if err != nil {
 		return err
 	}
