@@ -14,6 +14,7 @@ import (
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/config"
 	"github.com/keyfob/keyfob/daemon/policy"
+	"github.com/keyfob/keyfob/daemon/setup"
 )
 
 // doctor collects findings: "ok" lines and problems, each with its fix.
@@ -188,7 +189,7 @@ type helperEntry struct {
 
 // gitHelpers lists every credential helper setting git reads, in order.
 func gitHelpers() ([]helperEntry, error) {
-	out, err := gitConfig("--null", "--show-origin", "--get-regexp", `^credential\..*helper$`)
+	out, err := setup.GitConfig("--null", "--show-origin", "--get-regexp", `^credential\..*helper$`)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +281,7 @@ func (d *doctor) httpPath(base, host string, routes []policy.Route) {
 	if len(pathRoutes) == 0 {
 		return
 	}
-	v, err := gitConfig("--type=bool", "--get-urlmatch", "credential.useHttpPath", base)
+	v, err := setup.GitConfig("--type=bool", "--get-urlmatch", "credential.useHttpPath", base)
 	if err != nil {
 		d.problem(err.Error(), "")
 		return
