@@ -2,11 +2,9 @@ package client
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // Where keyfob keeps its files. This file is the one place that knows the
@@ -92,24 +90,4 @@ func launchAgentPlist() (string, error) {
 		return "", err
 	}
 	return filepath.Join(home, "Library/LaunchAgents", LaunchdLabel+".plist"), nil
-}
-
-// ParseRemote turns "github.com/acme/app", "https://user@host/acme/app.git"
-// or a git remote URL into the credential git would ask for.
-func ParseRemote(s string) (Credential, error) {
-	if !strings.Contains(s, "://") {
-		if strings.HasPrefix(s, "git@") {
-			return Credential{}, fmt.Errorf("%q is an ssh remote: keyfob serves https remotes", s)
-		}
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return Credential{}, fmt.Errorf("invalid URL %q: want host[/owner[/repo]] or https://host/owner/repo", s)
-	}
-	c := Credential{Protocol: u.Scheme, Host: u.Host, Path: strings.Trim(u.Path, "/")}
-	if u.User != nil {
-		c.Username = u.User.Username()
-	}
-	return c, nil
 }
