@@ -186,11 +186,11 @@ func managed(path string) bool {
 		p, err := launchAgentPlist()
 		return err == nil && exists(p)
 	}
-	run := os.Getenv("XDG_RUNTIME_DIR")
-	if run == "" || path != defaultSocketPath() || !exists(filepath.Join(run, "systemd", "private")) {
+	private := systemdPrivate()
+	if private == "" || path != defaultSocketPath() || !exists(private) {
 		return false
 	}
-	for _, d := range []string{xdgUnitDir(), "/etc/systemd/user"} {
+	for _, d := range systemdUnitDirs() {
 		if exists(filepath.Join(d, "sockets.target.wants", "keyfob.socket")) {
 			return true
 		}

@@ -14,7 +14,7 @@ import (
 //	         else $TMPDIR/keyfob-UID/agent.sock
 //	config   $KEYFOB_CONFIG, else $XDG_CONFIG_HOME/keyfob/config.toml
 //	state    $XDG_STATE_HOME/keyfob: audit.log, agent.log, keyring/
-//	units    $XDG_CONFIG_HOME/systemd/user
+//	units    $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user
 
 func xdg(env, fallback string) string {
 	if d := os.Getenv(env); d != "" {
@@ -80,8 +80,20 @@ func UserUnitDir() (string, error) {
 	return filepath.Join(home, ".config", "systemd", "user"), nil
 }
 
-// xdgUnitDir is UserUnitDir for a lookup that must not fail.
-func xdgUnitDir() string { return filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "systemd", "user") }
+// systemdUnitDirs are where a user unit may be enabled: the user's own
+// (UserUnitDir, for a lookup that must not fail) and the system's.
+func systemdUnitDirs() []string {
+	return []string{filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "systemd", "user"), "/etc/systemd/user"}
+}
+
+// systemdPrivate is the socket of the user's running systemd instance, ""
+// without a runtime directory.
+func systemdPrivate() string {
+	if run := os.Getenv("XDG_RUNTIME_DIR"); run != "" {
+		return filepath.Join(run, "systemd", "private")
+	}
+	return ""
+}
 
 // launchAgentPlist is where keyfob's launchd agent is installed on macOS.
 func launchAgentPlist() (string, error) {
