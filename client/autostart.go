@@ -39,9 +39,6 @@ func AutostartEnabled() bool {
 	return true
 }
 
-// AgentLog is where an agent started by the helper writes its log.
-func AgentLog() string { return filepath.Join(StateDir(), "agent.log") }
-
 // StartAgent makes sure an agent answers at path, starting keyfob serve when
 // none does. The started agent runs detached, in its own session, with its
 // output in AgentLog. A lock file beside the socket lets one process at a
@@ -96,11 +93,12 @@ func answers(path string) (bool, error) {
 // privateDir refuses a socket directory that others could use to plant a
 // lock file or socket: it must be ours, and mode 0700.
 func privateDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
+	err := CheckPrivateDir(dir)
+	var de *DirError
+	if err != nil && !errors.As(err, &de) {
 		return fmt.Errorf("socket directory: %w", err)
 	}
-	return checkPrivateDir(dir, fi)
+	return untrustedDir(dir, err)
 }
 
 // agentExe finds keyfob: beside this executable first (an install puts
@@ -185,14 +183,14 @@ func agentEnv(env []string) []string {
 // the socket path the unit listens on, or keyfob's launchd agent on macOS.
 func managed(path string) bool {
 	if runtime.GOOS == "darwin" {
-		home, err := os.UserHomeDir()
-		return err == nil && exists(filepath.Join(home, "Library/LaunchAgents", LaunchdLabel+".plist"))
+		p, err := launchAgentPlist()
+		return err == nil && exists(p)
 	}
-	run := os.Getenv("XDG_RUNTIME_DIR")
-	if run == "" || path != filepath.Join(run, "keyfob", "agent.sock") || !exists(filepath.Join(run, "systemd", "private")) {
+	private := systemdPrivate()
+	if private == "" || path != defaultSocketPath() || !exists(private) {
 		return false
 	}
-	for _, d := range []string{filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "systemd", "user"), "/etc/systemd/user"} {
+	for _, d := range systemdUnitDirs() {
 		if exists(filepath.Join(d, "sockets.target.wants", "keyfob.socket")) {
 			return true
 		}

@@ -4,27 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 )
 
 // DefaultTimeout bounds one request and its answer.
 const DefaultTimeout = 5 * time.Second
-
-// SocketPath returns where the agent listens: $KEYFOB_SOCKET, else
-// $XDG_RUNTIME_DIR/keyfob/agent.sock, else a per-uid directory in the
-// system temporary directory (which the agent checks before using).
-func SocketPath() string {
-	if p := os.Getenv("KEYFOB_SOCKET"); p != "" {
-		return p
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "keyfob", "agent.sock")
-	}
-	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
-}
 
 // Conn is a connection to the agent. It may carry several requests, one
 // after another; it is not safe for concurrent use.

@@ -2,11 +2,19 @@ package client
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
+	"strconv"
 )
+
+// Where keyfob keeps its files. This file is the one place that knows the
+// XDG base directories and their fallbacks; everything else asks it.
+//
+//	socket   $KEYFOB_SOCKET, else $XDG_RUNTIME_DIR/keyfob/agent.sock,
+//	         else $TMPDIR/keyfob-UID/agent.sock
+//	config   $KEYFOB_CONFIG, else $XDG_CONFIG_HOME/keyfob/config.toml
+//	state    $XDG_STATE_HOME/keyfob: audit.log, agent.log, keyring/
+//	units    $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user
 
 func xdg(env, fallback string) string {
 	if d := os.Getenv(env); d != "" {
@@ -17,6 +25,24 @@ func xdg(env, fallback string) string {
 		home = os.TempDir()
 	}
 	return filepath.Join(home, fallback)
+}
+
+// SocketPath returns where the agent listens: $KEYFOB_SOCKET, else
+// $XDG_RUNTIME_DIR/keyfob/agent.sock, else a per-uid directory in the
+// system temporary directory (which the agent checks before using).
+func SocketPath() string {
+	if p := os.Getenv("KEYFOB_SOCKET"); p != "" {
+		return p
+	}
+	return defaultSocketPath()
+}
+
+// defaultSocketPath is SocketPath without $KEYFOB_SOCKET.
+func defaultSocketPath() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "keyfob", "agent.sock")
+	}
+	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
 }
 
 // StateDir is where the agent keeps its audit log and file keyring:
@@ -35,22 +61,45 @@ func ConfigPath() string {
 // AuditPath is the audit log's default location.
 func AuditPath() string { return filepath.Join(StateDir(), "audit.log") }
 
-// ParseRemote turns "github.com/acme/app", "https://user@host/acme/app.git"
-// or a git remote URL into the credential git would ask for.
-func ParseRemote(s string) (Credential, error) {
-	if !strings.Contains(s, "://") {
-		if strings.HasPrefix(s, "git@") {
-			return Credential{}, fmt.Errorf("%q is an ssh remote: keyfob serves https remotes", s)
-		}
-		s = "https://" + s
+// AgentLog is where an agent started by the helper writes its log.
+func AgentLog() string { return filepath.Join(StateDir(), "agent.log") }
+
+// KeyringDir holds the file backend's items.
+func KeyringDir() string { return filepath.Join(StateDir(), "keyring") }
+
+// UserUnitDir is where systemd looks for the user's own units:
+// $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user.
+func UserUnitDir() (string, error) {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "systemd", "user"), nil
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return Credential{}, fmt.Errorf("invalid URL %q: want host[/owner[/repo]] or https://host/owner/repo", s)
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user unit directory: %w", err)
 	}
-	c := Credential{Protocol: u.Scheme, Host: u.Host, Path: strings.Trim(u.Path, "/")}
-	if u.User != nil {
-		c.Username = u.User.Username()
+	return filepath.Join(home, ".config", "systemd", "user"), nil
+}
+
+// systemdUnitDirs are where a user unit may be enabled: the user's own
+// (UserUnitDir, for a lookup that must not fail) and the system's.
+func systemdUnitDirs() []string {
+	return []string{filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "systemd", "user"), "/etc/systemd/user"}
+}
+
+// systemdPrivate is the socket of the user's running systemd instance, ""
+// without a runtime directory.
+func systemdPrivate() string {
+	if run := os.Getenv("XDG_RUNTIME_DIR"); run != "" {
+		return filepath.Join(run, "systemd", "private")
 	}
-	return c, nil
+	return ""
+}
+
+// launchAgentPlist is where keyfob's launchd agent is installed on macOS.
+func launchAgentPlist() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, "Library/LaunchAgents", LaunchdLabel+".plist"), nil
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,14 +48,6 @@ func (e *UntrustedError) Error() string {
 	return e.Problem + ": refusing to talk to it; " + e.Fix
 }
 
-// defaultSocketPath is SocketPath without $KEYFOB_SOCKET.
-func defaultSocketPath() string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "keyfob", "agent.sock")
-	}
-	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
-}
-
 // beforeDial checks the directory of the default socket path. Any other
 // path, and whatever $KEYFOB_SOCKET names, is checked by its peer uid
 // only: inside a sandbox its directory is whatever the mount made. A
@@ -65,43 +58,40 @@ func beforeDial(path string) error {
 		return nil
 	}
 	dir := filepath.Dir(path)
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		return fmt.Errorf("socket directory %s: %w", dir, err)
+	err := CheckPrivateDir(dir)
+	if os.IsNotExist(err) {
+		return nil
 	}
-	return checkPrivateDir(dir, fi)
+	return untrustedDir(dir, err)
 }
 
-// checkPrivateDir refuses a socket directory that others could use to
-// plant a socket or a lock file: it must be a directory, ours, with no
-// group or other access.
-func checkPrivateDir(dir string, fi os.FileInfo) error {
-	me := os.Getuid()
-	if !fi.IsDir() {
+// untrustedDir words CheckPrivateDir's refusal of a socket directory that
+// others could use to plant a socket or a lock file.
+func untrustedDir(dir string, err error) error {
+	var de *DirError
+	if !errors.As(err, &de) {
+		if err != nil {
+			return fmt.Errorf("socket directory %s: %w", dir, err)
+		}
+		return nil
+	}
+	switch de.Problem {
+	case NotADirectory:
 		return &UntrustedError{
 			Problem: fmt.Sprintf("the socket directory %s is not a directory (a symlink?)", dir),
 			Fix:     "remove it or check who created it; the agent creates the directory itself"}
-	}
-	uid, ok := ownerUID(fi)
-	switch {
-	case !ok:
+	case OwnerUnreadable:
 		return &UntrustedError{
 			Problem: fmt.Sprintf("the owner of the socket directory %s cannot be read on this system", dir),
 			Fix:     "set KEYFOB_SOCKET to a socket in a directory only you can reach"}
-	case uid != me:
+	case OtherOwner:
 		return &UntrustedError{
-			Problem: fmt.Sprintf("the socket directory %s is owned by uid %d, not you (uid %d)", dir, uid, me),
+			Problem: fmt.Sprintf("the socket directory %s is owned by uid %d, not you (uid %d)", dir, de.UID, os.Getuid()),
 			Fix:     "remove it or check who created it; the agent creates the directory itself"}
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return &UntrustedError{
-			Problem: fmt.Sprintf("the socket directory %s is open to group or others (mode %04o)", dir, perm),
-			Fix:     fmt.Sprintf("run chmod 700 %s and check who created what is in it", dir)}
-	}
-	return nil
+	return &UntrustedError{
+		Problem: fmt.Sprintf("the socket directory %s is open to group or others (mode %04o)", dir, de.Mode),
+		Fix:     fmt.Sprintf("run chmod 700 %s and check who created what is in it", dir)}
 }
 
 // checkPeer decides whether the uid that serves the socket at path is one

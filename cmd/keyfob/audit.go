@@ -1,16 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
 )
+
+// followEvery is how often keyfob audit --follow looks for new lines.
+const followEvery = 200 * time.Millisecond
 
 func cmdAudit(e *env, args []string) error {
 	fs := newFlags("audit", e)
@@ -20,54 +21,30 @@ func cmdAudit(e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var after time.Time
+	filter := audit.Filter{Token: *tok}
 	if *since != "" {
 		d, err := parseDuration(*since)
 		if err != nil {
 			return usageError{fmt.Sprintf("--since %q: want a duration such as 1h or 7d", *since)}
 		}
-		after = time.Now().Add(-d)
+		filter.After = time.Now().Add(-d)
 	}
-	path := client.AuditPath()
-	f, err := os.Open(path)
+	r, err := audit.OpenReader(client.AuditPath(), filter)
 	if err != nil {
-		return hinted{fmt.Errorf("open audit log: %w", err), "the agent writes it once it has served a request"}
+		return hinted{err, "the agent writes it once it has served a request"}
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
+	defer r.Close()
 	for {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			if keep(line, after, *tok) {
-				e.stdout.Write(line)
-			}
-		} else if len(line) > 0 {
-			// A partial line: the agent is still writing it.
-			if _, serr := f.Seek(-int64(len(line)), io.SeekCurrent); serr != nil {
-				return serr
-			}
-			r.Reset(f)
-		}
-		if errors.Is(err, io.EOF) {
-			if !*follow {
-				return nil
-			}
-			time.Sleep(200 * time.Millisecond)
-			continue
-		}
-		if err != nil {
+		line, err := r.Next()
+		switch {
+		case err == nil:
+			e.stdout.Write(line)
+		case !errors.Is(err, io.EOF):
 			return err
+		case !*follow:
+			return nil
+		default:
+			time.Sleep(followEvery)
 		}
 	}
-}
-
-func keep(line []byte, after time.Time, tok string) bool {
-	var ev struct {
-		Time  time.Time `json:"time"`
-		Token string    `json:"token"`
-	}
-	if json.Unmarshal(line, &ev) != nil {
-		return false
-	}
-	return (after.IsZero() || ev.Time.After(after)) && (tok == "" || ev.Token == tok)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/ghenv"
+	"github.com/keyfob/keyfob/daemon/setup"
 )
 
 // execGrant runs argv with a grant of its own: a socket (or, with file, a
@@ -15,9 +17,9 @@ import (
 // through the environment only, so the user's git config is not touched,
 // and no long-lived token is put in the environment.
 func execGrant(e *env, argv, urls []string, ttl string, maxUses int, label string, file bool) error {
-	helper, err := helperPath()
+	helper, err := setup.HelperPath()
 	if err != nil {
-		return err
+		return hinted{err, "install it beside keyfob or on PATH (make install)"}
 	}
 	if len(urls) == 0 {
 		req, err := execRequest("", "")
@@ -47,8 +49,12 @@ func execGrant(e *env, argv, urls []string, ttl string, maxUses int, label strin
 			fmt.Fprintf(e.stderr, "keyfob: warning: revoke grant %s: %v; it ends at %s anyway\n", g.Label, err, g.Expires.UTC().Format(time.DateTime+" MST"))
 		}
 	}()
-	// git runs an absolute helper through the shell.
-	return runCmd(e, argv, grantEnv(os.Environ(), g, shellQuotePath(helper)))
+	// HelperPath quotes the path for git, which runs it through the shell.
+	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, grantEnv(os.Environ(), g, helper))
+	if err == nil && code != 0 {
+		return exitError(code)
+	}
+	return err
 }
 
 // grantEnv returns env for a command running under grant g: the grant's

@@ -6,24 +6,21 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/keyfob/keyfob/client"
-	"github.com/keyfob/keyfob/daemon/agent"
-	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon"
 	"github.com/keyfob/keyfob/daemon/desktop"
-	"github.com/keyfob/keyfob/daemon/grant"
 	"github.com/keyfob/keyfob/daemon/harden"
-	"github.com/keyfob/keyfob/daemon/listen"
 	"github.com/keyfob/keyfob/daemon/notify"
-	"github.com/keyfob/keyfob/daemon/server"
 	"github.com/keyfob/keyfob/daemon/store"
 )
+
+// autoLockEnv sets serve's --auto-lock default.
+const autoLockEnv = "KEYFOB_AUTO_LOCK"
 
 func cmdServe(e *env, args []string) error {
 	fs := newFlags("serve", e)
@@ -60,67 +57,40 @@ func cmdServe(e *env, args []string) error {
 		log.Warn("hardening", zap.Error(err))
 	}
 
-	socket := client.SocketPath()
-	l, err := listen.Activated("agent")
-	if err != nil {
-		return err
-	}
-	if l == nil {
-		l, err = listen.Unix(socket, listen.Options{})
-		if errors.Is(err, listen.ErrRunning) {
-			return hinted{err, "keyfob status talks to it; stop it first to start another"}
-		}
-		if err != nil {
-			return err
-		}
-	} else {
-		socket = l.Addr().String()
-	}
-
-	alog, err := audit.Open(client.AuditPath())
-	if err != nil {
-		l.Close()
-		return err
-	}
-	defer alog.Close()
-
-	a := agent.New(agent.Config{
-		Backend:    *backend,
-		Dir:        filepath.Join(client.StateDir(), "keyring"),
-		PassDir:    os.Getenv("PASSWORD_STORE_DIR"),
-		Passphrase: pass,
-		Audit:      alog,
-		Log:        log,
-		Socket:     socket,
-		ConfigPath: client.ConfigPath(),
-		AutoLock:   *autoLock,
-		OnChange:   statusNotifier(log),
-		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
-		Notify:     desktop.Notify,
-	})
-	if err := a.Start(); err != nil {
-		log.Warn("agent starts locked", zap.Error(err))
-	}
-	stopConfig := watchConfig(a, client.ConfigPath(), log)
-
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	// Grants are in memory only: they end, and their sockets and files go,
-	// when the agent stops (docs/sandboxes.md).
-	grants := grant.New(grant.Config{Agent: a, Audit: alog, Log: log, Dir: filepath.Join(filepath.Dir(socket), "grants")})
-	srv := &server.Server{Handler: grants, Log: log}
-	log.Info("serving", zap.String("socket", socket), zap.String("backend", *backend), zap.String("state", a.Summary()))
-	endSession := startSession(ctx, a, log)
-	go a.RunChecks(ctx, time.Hour)
-	err = srv.Serve(ctx, l)
-	stop()
-	grants.Close()
-	endSession()
-	stopConfig()
-	a.Wait()
-	a.Lock()
-	log.Info("stopped")
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	err = daemon.Run(ctx, daemon.Options{
+		Backend:    *backend,
+		Passphrase: pass,
+		PassDir:    os.Getenv("PASSWORD_STORE_DIR"),
+		Log:        log,
+		AutoLock:   *autoLock,
+		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
+		Notify:     desktop.Notify,
+		Reload:     hup,
+	})
+	if errors.Is(err, daemon.ErrRunning) {
+		return hinted{err, "keyfob status talks to it; stop it first to start another"}
+	}
 	return err
+}
+
+// autoLockDefault reads KEYFOB_AUTO_LOCK: a duration such as 15m, or empty
+// or 0 for never.
+func autoLockDefault() (time.Duration, error) {
+	v := os.Getenv(autoLockEnv)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, usageError{fmt.Sprintf("%s=%q: want a duration such as 15m, or 0 for never", autoLockEnv, v)}
+	}
+	return d, nil
 }
 
 func newLogger(e *env, lvl zapcore.Level) *zap.Logger {

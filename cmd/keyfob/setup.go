@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/keyfob/keyfob/daemon/policy"
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/setup"
 )
 
-// setupTargets are the things keyfob setup configures; other files add
-// theirs (systemd) in init.
+// setupTargets are the things keyfob setup configures.
 var setupTargets = map[string]func(e *env, args []string) error{
-	"git": cmdSetupGit,
+	"git":     cmdSetupGit,
+	"systemd": cmdSetupSystemd,
 }
 
 func cmdSetup(e *env, args []string) error {
@@ -36,74 +33,6 @@ func cmdSetup(e *env, args []string) error {
 	return run(e, args[1:])
 }
 
-// credentialURL turns --host's value into the URL git matches credential
-// settings against: a bare host means https; http is accepted only for
-// loopback hosts, as the agent hands tokens out over nothing else.
-func credentialURL(h string) (string, error) {
-	if !strings.Contains(h, "://") {
-		h = "https://" + h
-	}
-	u, err := url.Parse(h)
-	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.User != nil {
-		return "", usageError{fmt.Sprintf("--host %q: want host[:port] or https://host[:port]", h)}
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && policy.IsLoopback(u.Host):
-	default:
-		return "", usageError{fmt.Sprintf("--host %q: keyfob serves https, and plain http only for loopback hosts", h)}
-	}
-	return u.Scheme + "://" + strings.ToLower(u.Host), nil
-}
-
-// helperPath finds git-credential-keyfob: beside this executable first
-// (an install puts both in one directory), then on PATH. git runs an
-// absolute helper directly, without a "git credential-…" lookup.
-func helperPath() (string, error) {
-	const name = "git-credential-keyfob"
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", hinted{fmt.Errorf("find %s: %w", name, err), "install it next to keyfob or on PATH (make install)"}
-	}
-	return filepath.Abs(p)
-}
-
-// shellQuotePath escapes a path for git, which runs an absolute helper
-// through the shell; it stays absolute, so git still runs it as is.
-func shellQuotePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+", r)) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// gitConfig runs git config with args and returns its output; a missing
-// key is not an error.
-func gitConfig(args ...string) (string, error) {
-	cmd := exec.Command("git", append([]string{"config"}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 1 && stderr.Len() == 0 {
-		return "", nil // no such key
-	}
-	if err != nil {
-		return "", fmt.Errorf("git config %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return string(out), nil
-}
-
 func cmdSetupGit(e *env, args []string) error {
 	fs := newFlags("setup git", e)
 	var hosts hostList
@@ -119,40 +48,37 @@ func cmdSetupGit(e *env, args []string) error {
 	if len(hosts) == 0 {
 		hosts = hostList{"github.com"}
 	}
-	helper, err := helperPath()
+	helper, err := setup.HelperPath()
 	if err != nil {
-		return err
+		return hinted{err, "install it next to keyfob or on PATH (make install)"}
 	}
-	helper = shellQuotePath(helper)
-	var undo []string
+	var undo []setup.Step
 	changed := 0
 	for _, h := range hosts {
-		u, err := credentialURL(h)
+		u, err := setup.CredentialURL(h)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		cur, err := setup.Current(u)
 		if err != nil {
 			return err
 		}
-		steps, err := gitSetupSteps(u, helper)
-		if err != nil {
-			return err
-		}
-		undo = append(undo,
-			fmt.Sprintf("git config --global --unset-all credential.%s.helper", u),
-			fmt.Sprintf("git config --global --unset credential.%s.useHttpPath", u))
+		steps := setup.Plan(u, helper, cur)
+		undo = append(undo, setup.Undo(u)...)
 		if len(steps) == 0 {
 			fmt.Fprintf(e.stdout, "%s: already set up, nothing to change\n", u)
 			continue
 		}
 		changed++
 		for _, s := range steps {
-			line := "git config --global " + strings.Join(quoteArgs(s), " ")
 			if *dry {
-				fmt.Fprintf(e.stdout, "would run: %s\n", line)
+				fmt.Fprintf(e.stdout, "would run: %s\n", s)
 				continue
 			}
-			if _, err := gitConfig(append([]string{"--global"}, s...)...); err != nil {
+			if err := s.Run(); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "ran: %s\n", line)
+			fmt.Fprintf(e.stdout, "ran: %s\n", s)
 		}
 		if !*dry {
 			fmt.Fprintf(e.stdout, "%s: git now asks only keyfob (%s), with useHttpPath on\n", u, helper)
@@ -160,51 +86,75 @@ func cmdSetupGit(e *env, args []string) error {
 	}
 	if changed > 0 || *dry {
 		fmt.Fprintln(e.stdout, "to undo:")
-		for _, u := range undo {
-			fmt.Fprintf(e.stdout, "  %s\n", u)
+		for _, s := range undo {
+			fmt.Fprintf(e.stdout, "  %s\n", s)
 		}
 	}
 	return nil
 }
 
-// gitSetupSteps returns the git config arguments (after --global) that make
-// keyfob git's only helper for u, with useHttpPath on: an empty helper
-// first, so helpers set elsewhere neither answer for u nor store keyfob's
-// token, then keyfob's absolute path. Nothing when that is already so.
-func gitSetupSteps(u, helper string) ([][]string, error) {
-	key := "credential." + u + ".helper"
-	out, err := gitConfig("--global", "--get-all", key)
+// cmdSetupSystemd writes keyfob.socket and keyfob.service into the user's
+// unit directory, with ExecStart naming this keyfob (or --exe). Units that
+// are already as they should be are left alone.
+func cmdSetupSystemd(e *env, args []string) error {
+	fs := newFlags("setup systemd", e)
+	dry := fs.Bool("dry-run", false, "print the units and where they go, without writing")
+	exe := fs.String("exe", "", "the keyfob the units start (default: this one)")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cur := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if out == "" {
-		cur = nil
+	if len(pos) > 0 {
+		return usageError{"setup systemd takes no arguments besides flags"}
 	}
-	var steps [][]string
-	if !slices.Equal(cur, []string{"", helper}) {
-		if len(cur) > 0 {
-			steps = append(steps, []string{"--unset-all", key})
+	if *exe == "" {
+		if *exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("find keyfob's own path: %w", err)
 		}
-		steps = append(steps, []string{"--add", key, ""}, []string{"--add", key, helper})
 	}
-	path, err := gitConfig("--global", "--type=bool", "--get", "credential."+u+".useHttpPath")
+	if *exe, err = filepath.Abs(*exe); err != nil {
+		return fmt.Errorf("--exe: %w", err)
+	}
+	if fi, err := os.Stat(*exe); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return hinted{fmt.Errorf("%s is not an executable file", *exe), "pass --exe with the installed keyfob"}
+	}
+	dir, err := client.UserUnitDir()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if strings.TrimSpace(path) != "true" {
-		steps = append(steps, []string{"credential." + u + ".useHttpPath", "true"})
+	files, err := setup.Units(dir, *exe)
+	if err != nil {
+		return err
 	}
-	return steps, nil
-}
-
-func quoteArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\\'\"$") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	changed := 0
+	for _, f := range files {
+		switch {
+		case f.Current:
+			fmt.Fprintf(e.stdout, "%s: up to date\n", f.Path)
+			continue
+		case *dry:
+			fmt.Fprintf(e.stdout, "would write %s:\n", f.Path)
+			for _, l := range strings.SplitAfter(strings.TrimSuffix(string(f.Data), "\n"), "\n") {
+				fmt.Fprintf(e.stdout, "    %s", strings.TrimSuffix(l, "\n")+"\n")
+			}
+		default:
+			if err := f.Write(); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "wrote %s\n", f.Path)
 		}
-		out[i] = a
+		changed++
 	}
-	return out
+	if s := os.Getenv("KEYFOB_SOCKET"); s != "" {
+		fmt.Fprintf(e.stderr, "keyfob: warning: KEYFOB_SOCKET=%s, but the socket unit listens at $XDG_RUNTIME_DIR/keyfob/agent.sock\n", s)
+	}
+	fmt.Fprintln(e.stdout, "to start keyfob with your session, run:")
+	if changed > 0 {
+		fmt.Fprintln(e.stdout, "  systemctl --user daemon-reload")
+	}
+	fmt.Fprintln(e.stdout, "  systemctl --user enable --now keyfob.socket")
+	if resp, err := client.Call(client.SocketPath(), &client.Request{Op: client.OpPing}); err == nil && resp.Status != nil {
+		fmt.Fprintf(e.stderr, "keyfob: warning: an agent (pid %d) already runs outside systemd: stop it (kill %d) before enabling the socket\n", resp.Status.PID, resp.Status.PID)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
-// Package audit writes keyfob's audit log: one JSON line per decision, in a
+// Package audit keeps keyfob's audit log: one JSON line per decision, in a
 // file of its own (mode 0600), written before the answer goes out, never
-// sampled or filtered, and never holding a secret.
+// sampled or filtered, and never holding a secret. Log writes it; Reader
+// and Filter read it back by the same field names.
 package audit
 
 import (
@@ -15,8 +16,8 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// Field names of an audit line. Readers (keyfob audit, tests, log shippers)
-// rely on them.
+// Field names of an audit line. Readers (Filter, tests, log shippers) rely
+// on them.
 const (
 	FieldTime     = "time"
 	FieldOp       = "op"

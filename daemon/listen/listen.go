@@ -10,29 +10,36 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/keyfob/keyfob/client"
 )
 
 // ErrRunning means another agent answers on the socket.
 var ErrRunning = errors.New("keyfob agent already running")
 
 // CheckDir refuses a socket directory that is not a real directory owned by
-// us with mode 0700 (no group or other access).
+// us with mode 0700 (no group or other access): client.CheckPrivateDir,
+// worded for the agent that is about to listen there.
 func CheckDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("socket directory %s: %w", dir, err)
+	err := client.CheckPrivateDir(dir)
+	var de *client.DirError
+	if !errors.As(err, &de) {
+		if err != nil {
+			return fmt.Errorf("socket directory %s: %w", dir, err)
+		}
+		return nil
 	}
-	if !fi.IsDir() {
+	switch de.Problem {
+	case client.NotADirectory:
 		return fmt.Errorf("socket directory %s is not a directory (a symlink?): remove it and retry", dir)
+	case client.OwnerUnreadable:
+		if de.Mode&0o077 == 0 {
+			return nil // no owner to read here: the mode decides
+		}
+	case client.OtherOwner:
+		return fmt.Errorf("socket directory %s is owned by uid %d, not %d: remove it (or set KEYFOB_SOCKET) and retry", dir, de.UID, os.Getuid())
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket directory %s is owned by uid %d, not %d: remove it (or set KEYFOB_SOCKET) and retry", dir, st.Uid, os.Getuid())
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("socket directory %s is accessible by group or others (mode %04o): run chmod 700 %s", dir, fi.Mode().Perm(), dir)
-	}
-	return nil
+	return fmt.Errorf("socket directory %s is accessible by group or others (mode %04o): run chmod 700 %s", dir, de.Mode, dir)
 }
 
 // CheckParent refuses a directory in which another uid could replace or

@@ -1,34 +1,21 @@
-package main
+package daemon
 
 import (
 	"context"
-	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/keyfob/keyfob/daemon/agent"
+	"github.com/keyfob/keyfob/daemon/config"
 	"github.com/keyfob/keyfob/daemon/notify"
 )
 
-// autoLockEnv sets serve's --auto-lock default.
-const autoLockEnv = "KEYFOB_AUTO_LOCK"
-
-// autoLockDefault reads KEYFOB_AUTO_LOCK: a duration such as 15m, or empty
-// or 0 for never.
-func autoLockDefault() (time.Duration, error) {
-	v := os.Getenv(autoLockEnv)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, usageError{fmt.Sprintf("%s=%q: want a duration such as 15m, or 0 for never", autoLockEnv, v)}
-	}
-	return d, nil
-}
+// grantDir holds the grants' records and own directories, beside the
+// agent's socket.
+func grantDir(socket string) string { return filepath.Join(filepath.Dir(socket), "grants") }
 
 // statusNotifier returns an agent.Config.OnChange that puts the agent's
 // summary in the service manager's status line.
@@ -41,8 +28,8 @@ func statusNotifier(log *zap.Logger) func(string) {
 }
 
 // startSession tells the service manager that a serves, pings its
-// watchdog, runs auto-lock, and says STOPPING=1 as soon as ctx ends (on
-// SIGTERM). The returned function waits for all of that to finish.
+// watchdog, runs auto-lock, and says STOPPING=1 as soon as ctx ends. The
+// returned function waits for all of that to finish.
 func startSession(ctx context.Context, a *agent.Agent, log *zap.Logger) (wait func()) {
 	if err := notify.Ready(a.Summary()); err != nil {
 		log.Warn("service manager readiness", zap.Error(err))
@@ -71,4 +58,32 @@ func startSession(ctx context.Context, a *agent.Agent, log *zap.Logger) (wait fu
 	}
 	wg.Go(func() { a.RunAutoLock(ctx) })
 	return wg.Wait
+}
+
+// watchConfig loads the config into a and keeps it current: on changes to
+// the file and whenever reload receives. The returned function stops the
+// watcher and waits for it.
+func watchConfig(a *agent.Agent, path string, reload <-chan os.Signal, log *zap.Logger) (stop func()) {
+	w := &config.Watcher{Path: path, Set: a.SetRoutes, Log: log}
+	_ = w.Load() // a refused file is logged and shown in status
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx, reload); err != nil {
+			log.Warn("config is not watched; SIGHUP still reloads it", zap.Error(err))
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-reload:
+					_ = w.Load()
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

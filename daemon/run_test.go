@@ -1,0 +1,189 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keyfob/keyfob/client"
+)
+
+// goroutines returns the ids and stacks of every goroutine but the caller.
+func goroutines() map[string]string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	out := map[string]string{}
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i == 0 {
+			continue // the caller's own
+		}
+		if m := regexp.MustCompile(`^goroutine (\d+) `).FindStringSubmatch(g); m != nil {
+			out[m[1]] = g
+		}
+	}
+	return out
+}
+
+// leaked waits a moment for goroutines that did not run before to end,
+// and returns the stacks of those that did not.
+func leaked(before map[string]string) []string {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var left []string
+		for id, g := range goroutines() {
+			if _, ok := before[id]; !ok {
+				left = append(left, g)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// notifySocket makes a socket like systemd's for sd_notify and points
+// NOTIFY_SOCKET at it.
+func notifySocket(t *testing.T, dir string) *net.UnixConn {
+	path := filepath.Join(dir, "notify")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	t.Setenv("NOTIFY_SOCKET", path)
+	return c
+}
+
+// waitNotify reads sd_notify messages until one holds want.
+func waitNotify(t *testing.T, c *net.UnixConn, want string) {
+	t.Helper()
+	buf := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("waiting for %q from sd_notify: %v", want, err)
+		}
+		if slices.Contains(strings.Split(string(buf[:n]), "\n"), want) {
+			return
+		}
+	}
+}
+
+// waitStatus asks the agent for its status until ok accepts it.
+func waitStatus(t *testing.T, sock string, ok func(*client.Status) bool) *client.Status {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Call(sock, &client.Request{Op: client.OpStatus})
+		if err == nil && resp.Status != nil && ok(resp.Status) {
+			return resp.Status
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status at %s: %+v, %v; not the one awaited", sock, resp, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func testOptions(t *testing.T) (Options, string) {
+	// A short directory of its own: socket paths are capped near 100 bytes.
+	dir, err := os.MkdirTemp("", "kfd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, k := range []string{"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "KEYFOB_SOCKET"} {
+		t.Setenv(k, "")
+	}
+	return Options{
+		Backend:    "file",
+		Passphrase: client.NewSecret("correct horse battery staple"),
+		Socket:     filepath.Join(dir, "keyfob", "agent.sock"),
+		AuditPath:  filepath.Join(dir, "state", "audit.log"),
+		ConfigPath: filepath.Join(dir, "config", "config.toml"),
+		KeyringDir: filepath.Join(dir, "state", "keyring"),
+	}, dir
+}
+
+// Run serves until its context ends, tells the service manager so, reloads
+// the config on Reload, and returns only after every goroutine it started
+// has ended and the socket is gone.
+func TestRunOwnsItsGoroutines(t *testing.T) {
+	o, dir := testOptions(t)
+	notes := notifySocket(t, dir)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	reload := make(chan os.Signal, 1)
+	o.Reload = reload
+	o.AutoLock = time.Hour
+	o.CheckEvery = 10 * time.Millisecond
+
+	before := goroutines()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+
+	waitNotify(t, notes, "READY=1")
+	st := waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+	if st.Locked || st.Backend != "file" || st.Socket != o.Socket || st.Config != o.ConfigPath {
+		t.Errorf("status = %+v, want an unlocked file backend at %s with config %s", st, o.Socket, o.ConfigPath)
+	}
+	waitNotify(t, notes, "WATCHDOG=1")
+
+	// The watcher sees the write too; Reload loads it in any case.
+	if err := os.WriteFile(o.ConfigPath, []byte("not [toml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload <- syscall.SIGHUP
+	waitStatus(t, o.Socket, func(s *client.Status) bool { return s.ConfigErr != "" })
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil after the context ended", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	waitNotify(t, notes, "STOPPING=1")
+	if _, err := os.Lstat(o.Socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket after Run: %v, want it removed", err)
+	}
+	if left := leaked(before); len(left) > 0 {
+		t.Errorf("%d goroutines outlived Run:\n\n%s", len(left), strings.Join(left, "\n\n"))
+	}
+}
+
+// A second Run on a socket that answers is ErrRunning, and leaves the
+// first one serving.
+func TestRunRefusesALiveSocket(t *testing.T) {
+	o, _ := testOptions(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	defer func() { cancel(); <-done }()
+	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+
+	before := goroutines()
+	if err := Run(context.Background(), o); !errors.Is(err, ErrRunning) {
+		t.Errorf("second Run = %v, want ErrRunning", err)
+	}
+	if left := leaked(before); len(left) > 0 {
+		t.Errorf("%d goroutines outlived the refused Run:\n\n%s", len(left), strings.Join(left, "\n\n"))
+	}
+	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+}
