@@ -102,21 +102,32 @@ func cmdServe(e *env, args []string) error {
 	defer stop()
 	// Grants are in memory only: they end, and their sockets and files go,
 	// when the agent stops (docs/sandboxes.md).
-	grants := grant.New(grant.Config{Agent: a, Audit: alog, Log: log, Dir: filepath.Join(filepath.Dir(socket), "grants")})
+	grants := grant.New(grant.Config{Agent: a, Log: log, Dir: filepath.Join(filepath.Dir(socket), "grants")})
 	srv := &server.Server{Handler: grants, Log: log}
 	log.Info("serving", zap.String("socket", socket), zap.String("backend", *backend), zap.String("state", a.Summary()))
 	endSession := startSession(ctx, a, log)
 	go a.RunChecks(ctx, time.Hour)
+	// The stop, in order (agent.Shutdown says more), inside the unit's
+	// TimeoutStopSec (10 s, contrib/systemd/keyfob.service): stop
+	// accepting and finish the requests in flight (Serve returns once they
+	// are answered; their context ended with the signal), end the grants,
+	// then cancel background work, revoke the App tokens and lock, within
+	// stopBudget.
 	err = srv.Serve(ctx, l)
 	stop()
 	grants.Close()
 	endSession()
 	stopConfig()
-	a.Wait()
-	a.Lock()
+	sctx, cancel := context.WithTimeout(context.Background(), stopBudget)
+	defer cancel()
+	a.Shutdown(sctx)
 	log.Info("stopped")
 	return err
 }
+
+// stopBudget bounds agent.Shutdown: the unit's TimeoutStopSec is 10 s, and
+// what comes before it (the last answers, the grants' ends) takes little.
+const stopBudget = 8 * time.Second
 
 func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
 	if e.stderr == os.Stderr && notify.StderrIsJournal() {

@@ -102,7 +102,7 @@ func newBareFixture(t *testing.T, api string) *fixture {
 		t.Fatal(err)
 	}
 	f.a.Wait()
-	f.m = New(Config{Agent: f.a, Audit: alog, Log: zap.New(core), Now: f.clock, Dir: filepath.Join(dir, "grants")})
+	f.m = New(Config{Agent: f.a, Log: zap.New(core), Now: f.clock, Dir: filepath.Join(dir, "grants")})
 	t.Cleanup(f.m.Close)
 	return f
 }
@@ -525,12 +525,7 @@ func TestCloseAndCrash(t *testing.T) {
 
 	// A second manager on the same directory plays the agent started after
 	// a crash: the first never got to clean up.
-	alog, err := audit.Open(f.audit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alog.Close()
-	m2 := New(Config{Agent: f.a, Audit: alog, Dir: filepath.Join(f.dir, "grants")})
+	m2 := New(Config{Agent: f.a, Dir: filepath.Join(f.dir, "grants")})
 	defer m2.Close()
 	for _, p := range []string{sock, file} {
 		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
