@@ -20,7 +20,12 @@ func TestMain(m *testing.M) {
 		os.Exit(squat()) // squat_test.go: a listener of another uid
 	}
 	testscript.Main(m, map[string]func(){
-		"keyfob": func() { os.Exit(run()) },
+		"keyfob": func() {
+			if point := os.Getenv(faultEnv); point != "" {
+				wrapKeychain = crashingKeychain(point)
+			}
+			os.Exit(run())
+		},
 		"git-credential-keyfob": func() {
 			os.Exit(client.GitHelper(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},

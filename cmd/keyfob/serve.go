@@ -23,6 +23,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/notify"
 	"github.com/keyfob/keyfob/daemon/server"
 	"github.com/keyfob/keyfob/daemon/store"
+	"github.com/keyfob/keyfob/daemon/vault"
 )
 
 func cmdServe(e *env, args []string) error {
@@ -92,6 +93,8 @@ func cmdServe(e *env, args []string) error {
 		OnChange:   statusNotifier(log),
 		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
 		Notify:     desktop.Notify,
+
+		WrapKeychain: wrapKeychain,
 	})
 	if err := a.Start(); err != nil {
 		log.Warn("agent starts locked", zap.Error(err))
@@ -128,6 +131,10 @@ func cmdServe(e *env, args []string) error {
 // stopBudget bounds agent.Shutdown: the unit's TimeoutStopSec is 10 s, and
 // what comes before it (the last answers, the grants' ends) takes little.
 const stopBudget = 8 * time.Second
+
+// wrapKeychain, when set, wraps the keychain the agent opens. Only tests
+// set it (script_test.go: a keychain that kills the agent mid-write).
+var wrapKeychain func(vault.Keychain) vault.Keychain
 
 func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
 	if e.stderr == os.Stderr && notify.StderrIsJournal() {
