@@ -19,6 +19,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/grant"
 	"github.com/keyfob/keyfob/daemon/listen"
 	"github.com/keyfob/keyfob/daemon/server"
+	"github.com/keyfob/keyfob/daemon/vault"
 )
 
 // ErrRunning means another agent answers on the socket.
@@ -56,7 +57,14 @@ type Options struct {
 	// CheckEvery is how often the tokens are checked; 0 means
 	// DefaultCheckEvery.
 	CheckEvery time.Duration
+	// WrapKeychain, when set, wraps the keychain the agent opens (tests:
+	// a keychain that kills the process mid-write).
+	WrapKeychain func(vault.Keychain) vault.Keychain
 }
+
+// stopBudget bounds agent.Shutdown: the unit's TimeoutStopSec is 10 s, and
+// what comes before it (the last answers, the grants' ends) takes little.
+const stopBudget = 8 * time.Second
 
 func (o *Options) defaults() {
 	if o.Log == nil {
@@ -119,6 +127,8 @@ func Run(ctx context.Context, o Options) error {
 		OnChange:   statusNotifier(log),
 		GitHubAPI:  o.GitHubAPI,
 		Notify:     o.Notify,
+
+		WrapKeychain: o.WrapKeychain,
 	})
 	if err := a.Start(); err != nil {
 		log.Warn("agent starts locked", zap.Error(err))
@@ -129,20 +139,27 @@ func Run(ctx context.Context, o Options) error {
 	defer stop()
 	// Grants are in memory only: they end, and their sockets and files go,
 	// when the agent stops (docs/sandboxes.md).
-	grants := grant.New(grant.Config{Agent: a, Audit: alog, Log: log, Dir: grantDir(socket)})
+	grants := grant.New(grant.Config{Agent: a, Log: log, Dir: grantDir(socket)})
 	srv := &server.Server{Handler: grants, Log: log}
 	log.Info("serving", zap.String("socket", socket), zap.String("backend", o.Backend), zap.String("state", a.Summary()))
 	endSession := startSession(ctx, a, log)
 	var checks sync.WaitGroup
 	checks.Go(func() { a.RunChecks(ctx, o.CheckEvery) })
+	// The stop, in order (agent.Shutdown says more), inside the unit's
+	// TimeoutStopSec (10 s, contrib/systemd/keyfob.service): stop
+	// accepting and finish the requests in flight (Serve returns once they
+	// are answered; their context ended with the signal), end the grants,
+	// then cancel background work, revoke the App tokens and lock, within
+	// stopBudget.
 	err = srv.Serve(ctx, l)
 	stop()
 	grants.Close()
 	endSession()
 	checks.Wait()
 	stopConfig()
-	a.Wait()
-	a.Lock()
+	sctx, cancel := context.WithTimeout(context.Background(), stopBudget)
+	defer cancel()
+	a.Shutdown(sctx)
 	log.Info("stopped")
 	return err
 }

@@ -19,13 +19,26 @@ func TestMain(m *testing.M) {
 	if os.Getenv(squatEnv) != "" {
 		os.Exit(squat()) // squat_test.go: a listener of another uid
 	}
+	// No GitHub here: agents these tests start get an API base that
+	// refuses at once, not a DNS lookup of api.github.com that can hang.
+	if os.Getenv("KEYFOB_GITHUB_API") == "" {
+		os.Setenv("KEYFOB_GITHUB_API", noAPI)
+	}
 	testscript.Main(m, map[string]func(){
-		"keyfob": func() { os.Exit(run()) },
+		"keyfob": func() {
+			if point := os.Getenv(faultEnv); point != "" {
+				wrapKeychain = crashingKeychain(point)
+			}
+			os.Exit(run())
+		},
 		"git-credential-keyfob": func() {
 			os.Exit(client.GitHelper(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }
+
+// noAPI is a GitHub API base that refuses at once (a closed port).
+const noAPI = "http://127.0.0.1:1"
 
 // TestScripts runs testdata/script/*.txtar: the CLI, the agent in the
 // background and real git against git-http-backend, as shell sessions.
@@ -52,7 +65,8 @@ func scriptParams(dir string) testscript.Params {
 				"KEYFOB_CONFIG":            "",
 				"KEYFOB_BACKEND":           "file",
 				"KEYFOB_FILE_PASSPHRASE":   "correct horse battery staple",
-				"KEYFOB_AUTOSTART":         "0", // scripts start the agent; session_test.go tests autostart
+				"KEYFOB_AUTOSTART":         "0",   // scripts start the agent; session_test.go tests autostart
+				"KEYFOB_GITHUB_API":        noAPI, // scripts with a fake API set their own
 				"DBUS_SESSION_BUS_ADDRESS": "disabled:",
 				"GIT_CONFIG_NOSYSTEM":      "1",
 				"GIT_CONFIG_GLOBAL":        filepath.Join(home, ".gitconfig"),

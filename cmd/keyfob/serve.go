@@ -17,6 +17,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/harden"
 	"github.com/keyfob/keyfob/daemon/notify"
 	"github.com/keyfob/keyfob/daemon/store"
+	"github.com/keyfob/keyfob/daemon/vault"
 )
 
 // autoLockEnv sets serve's --auto-lock default.
@@ -72,12 +73,18 @@ func cmdServe(e *env, args []string) error {
 		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
 		Notify:     desktop.Notify,
 		Reload:     hup,
+
+		WrapKeychain: wrapKeychain,
 	})
 	if errors.Is(err, daemon.ErrRunning) {
 		return hinted{err, "keyfob status talks to it; stop it first to start another"}
 	}
 	return err
 }
+
+// wrapKeychain, when set, wraps the keychain the agent opens. Only tests
+// set it (script_test.go: a keychain that kills the agent mid-write).
+var wrapKeychain func(vault.Keychain) vault.Keychain
 
 // autoLockDefault reads KEYFOB_AUTO_LOCK: a duration such as 15m, or empty
 // or 0 for never.

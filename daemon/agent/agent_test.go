@@ -18,6 +18,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/internal/bustest"
 	"github.com/keyfob/keyfob/daemon/peercred"
+	"github.com/keyfob/keyfob/daemon/vault"
 )
 
 const canary = "ghp_canaryAGENT000000000000000000wxyz"
@@ -43,7 +44,10 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { alog.Close() })
 	core, logs := observer.New(zap.DebugLevel)
 	f.logs = logs
-	f.a = New(Config{Backend: "file", Dir: filepath.Join(f.dir, "keyring"), Passphrase: client.NewSecret("pw"),
+	// GitHubAPI: a closed port refuses at once, where api.github.com would
+	// be a DNS lookup this machine cannot make; tests with a fake API set
+	// their own.
+	f.a = New(Config{Backend: "file", Dir: filepath.Join(f.dir, "keyring"), Passphrase: client.NewSecret("pw"), GitHubAPI: "http://127.0.0.1:1",
 		Audit: alog, Log: zap.New(core), Now: func() time.Time { return f.now }})
 	if err := f.a.Start(); err != nil {
 		t.Fatal(err)
@@ -133,9 +137,9 @@ func TestGetEraseLockUnlock(t *testing.T) {
 		t.Fatalf("token after an inconclusive re-validation = %+v, want it served", r)
 	}
 
-	held := f.a.tokens["personal"].tok.Secret
+	held := f.a.vault.Snapshot().Tokens["personal"]
 	f.do(t, &client.Request{Op: client.OpLock})
-	if held.Reveal() == canary || f.a.tokens != nil {
+	if _, ok := held.Secret(); ok || len(f.a.vault.Snapshot().Tokens) != 0 {
 		t.Fatal("lock left the secret in memory")
 	}
 	if r.Secret.Reveal() != canary {
@@ -273,4 +277,14 @@ func TestSecretServiceRestart(t *testing.T) {
 	if r.Code != "" || r.Secret.Reveal() != canary {
 		t.Fatalf("get after restart = %+v", r)
 	}
+}
+
+// secretOf reads the secret e holds, "" once it is wiped.
+func secretOf(e *vault.Entry) string {
+	s, ok := e.Secret()
+	if !ok {
+		return ""
+	}
+	defer s.Wipe()
+	return s.Reveal()
 }

@@ -8,8 +8,7 @@ import (
 // active records that a request used or changed a token.
 func (a *Agent) active() { a.lastActive.Store(a.cfg.Now().UnixNano()) }
 
-// changed reports the agent's summary to OnChange. It must be called
-// without a.mu held.
+// changed reports the agent's summary to OnChange.
 func (a *Agent) changed() {
 	if a.cfg.OnChange != nil {
 		a.cfg.OnChange(a.Summary())
@@ -33,13 +32,11 @@ func (a *Agent) lockIfIdle() bool {
 	if a.cfg.AutoLock <= 0 {
 		return false
 	}
-	a.mu.RLock()
-	locked := a.st == nil
-	a.mu.RUnlock()
+	locked := a.vault.Snapshot().Locked()
 	idle := a.cfg.Now().Sub(time.Unix(0, a.lastActive.Load()))
 	if locked || idle < a.cfg.AutoLock {
 		return false
 	}
-	a.lockWith("locked after " + a.cfg.AutoLock.String() + " idle")
+	a.lockWith(context.Background(), "locked after "+a.cfg.AutoLock.String()+" idle")
 	return true
 }

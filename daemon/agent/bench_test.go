@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -8,19 +9,34 @@ import (
 	"github.com/keyfob/keyfob/daemon/store"
 )
 
+var errReadOnly = errors.New("read-only keychain")
+
+// loaded is a keychain that holds toks at unlock and takes no writes: the
+// benchmark measures reads.
+type loaded []store.Token
+
+func (l loaded) Load() ([]store.Token, []error, error) { return l, nil, nil }
+func (loaded) LoadApps() ([]store.App, []error, error) { return nil, nil, nil }
+func (loaded) Close()                                  {}
+func (loaded) Put(store.Token) error                   { return errReadOnly }
+func (loaded) Remove(string) error                     { return errReadOnly }
+func (loaded) PutApp(store.App) error                  { return errReadOnly }
+func (loaded) RemoveApp(string) error                  { return errReadOnly }
+
 // BenchmarkGet1000 measures one git get with 1,000 tokens held: the cost
 // policy adds per request as the inventory grows.
 func BenchmarkGet1000(b *testing.B) {
 	f := newFixture(b)
 	f.a.Wait()
-	f.a.mu.Lock()
+	var toks loaded
 	for i := range 1000 {
 		name := fmt.Sprintf("tok%04d", i)
-		f.a.tokens[name] = &entry{tok: store.Token{Name: name, Secret: client.NewSecret("ghp_benchmark000000000000"),
-			Meta: store.Meta{Hosts: []string{fmt.Sprintf("h%d.example.com", i)}, Username: DefaultUsername}}}
+		toks = append(toks, store.Token{Name: name, Secret: client.NewSecret("ghp_benchmark000000000000"),
+			Meta: store.Meta{Hosts: []string{fmt.Sprintf("h%d.example.com", i)}, Username: DefaultUsername}})
 	}
-	f.a.tokensChanged()
-	f.a.mu.Unlock()
+	if _, err := f.a.vault.Unlock(toks); err != nil {
+		b.Fatal(err)
+	}
 	req := get("h500.example.com", "acme/app.git")
 	b.ResetTimer()
 	for b.Loop() {

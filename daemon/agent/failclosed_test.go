@@ -211,7 +211,7 @@ func TestNothingChangesUnaudited(t *testing.T) {
 	} {
 		r := do(tc.req)
 		if tc.req.Op == client.OpErase {
-			if a.tokens["kept"].tok.Meta.RejectedAt != "" || a.tokens["kept"].suspect.Load() {
+			if k := a.vault.Snapshot().Tokens["kept"]; k.Meta.RejectedAt != "" || k.Suspect.Load() {
 				t.Errorf("%s changed the token unaudited", tc.name)
 			}
 			continue
@@ -223,18 +223,19 @@ func TestNothingChangesUnaudited(t *testing.T) {
 	if got := strings.Join(items(), " "); got != keysBefore {
 		t.Errorf("keychain changed unaudited: %q, was %q", got, keysBefore)
 	}
-	if e := a.tokens["kept"]; e == nil || e.tok.Secret.Reveal() != canary || a.tokens["new"] != nil {
-		t.Errorf("memory changed unaudited: %v", a.tokens)
+	toks := a.vault.Snapshot().Tokens
+	if e := toks["kept"]; e == nil || secretOf(e) != canary || toks["new"] != nil {
+		t.Errorf("memory changed unaudited: %v", toks)
 	}
 	if r := do(&client.Request{Op: client.OpUnlock, Secret: client.NewSecret("pw")}); r.Code != client.CodeUnavailable {
 		t.Errorf("unlock with a full audit disk = %+v, want unavailable", r)
 	}
 	// Lock still locks: dropping the secrets is the safe direction.
 	do(&client.Request{Op: client.OpLock})
-	if a.tokens != nil {
+	if !a.vault.Snapshot().Locked() || len(a.vault.Snapshot().Tokens) != 0 {
 		t.Error("lock with a full audit disk kept the tokens")
 	}
-	if r := do(&client.Request{Op: client.OpUnlock, Secret: client.NewSecret("pw")}); r.Code != client.CodeUnavailable || a.tokens != nil {
+	if r := do(&client.Request{Op: client.OpUnlock, Secret: client.NewSecret("pw")}); r.Code != client.CodeUnavailable || !a.vault.Snapshot().Locked() {
 		t.Errorf("unlock with a full audit disk = %+v, want unavailable and still locked", r)
 	}
 

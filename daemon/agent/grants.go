@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"context"
+
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/peercred"
@@ -17,11 +19,13 @@ import (
 // bound is the token (or App) the grant's routes chose when it was made;
 // the answer is that token or nothing, whatever username or path the
 // sandbox sends.
-func (a *Agent) Resolve(peer peercred.Cred, req *client.Request, op, grant, bound string) *client.Response {
+//
+// ctx bounds what the answer needs (an App token's mint).
+func (a *Agent) Resolve(ctx context.Context, peer peercred.Cred, req *client.Request, op, grant, bound string) *client.Response {
 	a.active()
 	if bound == "" {
 		ev := audit.Event{Op: op, Grant: grant, Decision: audit.Denied, Reason: "the grant is bound to no token"}
-		return a.audited(peer, ev, errResp(client.CodeDenied, ev.Reason, ""))
+		return a.Answer(peer, Outcome{Resp: errResp(client.CodeDenied, ev.Reason, ""), Event: ev})
 	}
-	return a.resolve(peer, req, op, grant, bound)
+	return a.Answer(peer, a.resolve(ctx, req, op, grant, bound))
 }

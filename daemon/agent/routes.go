@@ -6,19 +6,19 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/daemon/policy"
+	"github.com/keyfob/keyfob/daemon/vault"
 )
 
 // routeProblems lists the routes in force that cannot answer with the
-// tokens held, each "file:line: message". It needs a.mu held and says
-// nothing while the agent is locked, when the tokens are unknown. It runs
-// whenever status is asked, so a token added or removed is reflected at
-// once.
-func (a *Agent) routeProblems() []string {
-	if a.st == nil {
+// tokens in s, each "file:line: message". It says nothing while the agent
+// is locked, when the tokens are unknown. It runs whenever status is
+// asked, so a token added or removed is reflected at once.
+func (a *Agent) routeProblems(s *vault.Snapshot) []string {
+	if s.Locked() {
 		return nil
 	}
 	var out []string
-	for _, p := range policy.CheckTokens(a.routes, a.policyTokens()) {
+	for _, p := range policy.CheckTokens(a.currentRoutes(), s.Policy()) {
 		out = append(out, p.Error())
 	}
 	return out

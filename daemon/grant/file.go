@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,11 +31,11 @@ const (
 
 // token asks the agent for the grant's token, through its one path, once per
 // granted repository: a file holds one token, so they must all get the same.
-func (m *Manager) token(peer peercred.Cred, g *grant) (*client.Response, *client.Response) {
+func (m *Manager) token(ctx context.Context, peer peercred.Cred, g *grant) (*client.Response, *client.Response) {
 	var first *client.Response
 	for i := range g.creds {
 		c := g.creds[i]
-		r := m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpToken, Cred: &c}, client.OpGrant, g.label, g.bound[i])
+		r := m.cfg.Agent.Resolve(ctx, peer, &client.Request{Op: client.OpToken, Cred: &c}, client.OpGrant, g.label, g.bound[i])
 		if r.Code != "" {
 			if first != nil {
 				first.Secret.Wipe()
@@ -75,11 +76,11 @@ func (g *grant) scheduleRefresh(now time.Time, expiry int64) {
 
 // openFile writes the grant's token to its path: created exclusively, mode
 // 0600, no trailing newline.
-func (m *Manager) openFile(peer peercred.Cred, g *grant) *client.Response {
+func (m *Manager) openFile(ctx context.Context, peer peercred.Cred, g *grant) *client.Response {
 	if r := m.makeOwnDir(g); r != nil {
 		return r
 	}
-	r, fail := m.token(peer, g)
+	r, fail := m.token(ctx, peer, g)
 	if fail != nil {
 		return fail
 	}
@@ -128,7 +129,7 @@ func finish(f *os.File, s client.Secret) (os.FileInfo, error) {
 // expires: a new file beside it, renamed over it, so a reader sees the old
 // token or the new one, never part of either.
 func (m *Manager) refresh(g *grant) {
-	r, fail := m.token(m.self, g)
+	r, fail := m.token(context.Background(), m.self, g)
 	now := m.now()
 	if fail != nil {
 		m.log.Warn("grant file not refreshed; retrying", zap.String("grant", g.label), zap.String("error", fail.Error))

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/peercred"
 	"github.com/keyfob/keyfob/daemon/policy"
@@ -32,7 +33,7 @@ func (h *gate) Handle(ctx context.Context, peer peercred.Cred, req *client.Reque
 		locked := st.Status == nil || st.Status.Locked
 		return &client.Response{Status: &client.Status{Version: client.Version, Locked: locked}, Grants: []client.GrantInfo{info}}
 	case client.OpGet:
-		return h.get(peer, req)
+		return h.get(ctx, peer, req)
 	case client.OpStore, client.OpErase:
 		// git reports whether the token worked. The agent's own socket
 		// acts on that (erase marks a token suspect); a sandbox must not
@@ -42,8 +43,7 @@ func (h *gate) Handle(ctx context.Context, peer peercred.Cred, req *client.Reque
 			ev.Decision = audit.Erased
 		}
 		setCred(&ev, req.Cred)
-		h.m.write(peer, ev)
-		return &client.Response{}
+		return h.m.answer(peer, agent.Outcome{Resp: &client.Response{}, Event: ev})
 	}
 	return h.refuse(peer, req, client.CodeDenied,
 		fmt.Sprintf("grant socket %s answers only git's get for %s", h.g.label, strings.Join(h.g.urls, " ")), "")
@@ -55,13 +55,13 @@ func (h *gate) Refused(peer peercred.Cred, reason string) {
 	if reason == "peer uid is not the agent's uid" {
 		reason = "peer uid is not one the grant allows"
 	}
-	h.m.write(peer, audit.Event{Op: "connect", Decision: audit.DeniedPeer, Reason: reason, Grant: h.g.label})
+	h.m.record(peer, audit.Event{Op: "connect", Decision: audit.DeniedPeer, Reason: reason, Grant: h.g.label})
 	h.m.log.Warn("grant socket refused peer", zap.String("grant", h.g.label), zap.Int("uid", peer.UID), zap.Int("pid", peer.PID))
 }
 
 // Malformed implements server.Handler.
 func (h *gate) Malformed(peer peercred.Cred, err error) *client.Response {
-	h.m.write(peer, audit.Event{Op: "decode", Decision: audit.BadRequest, Reason: err.Error(), Grant: h.g.label})
+	h.m.record(peer, audit.Event{Op: "decode", Decision: audit.BadRequest, Reason: err.Error(), Grant: h.g.label})
 	return errResp(client.CodeBadRequest, err.Error(), "")
 }
 
@@ -77,10 +77,7 @@ func (h *gate) refuse(peer peercred.Cred, req *client.Request, code, msg, hint s
 		ev.Decision = audit.BadRequest
 	}
 	setCred(&ev, req.Cred)
-	if err := h.m.write(peer, ev); err != nil {
-		return errResp(client.CodeUnavailable, "audit log cannot be written, so keyfob hands out nothing", "")
-	}
-	return errResp(code, msg, hint)
+	return h.m.answer(peer, agent.Outcome{Resp: errResp(code, msg, hint), Event: ev})
 }
 
 // covers returns the index of the most specific of the grant's
@@ -119,7 +116,7 @@ func (g *grant) settle(handedOut bool) bool {
 	return g.maxUses > 0 && g.uses >= g.maxUses
 }
 
-func (h *gate) get(peer peercred.Cred, req *client.Request) *client.Response {
+func (h *gate) get(ctx context.Context, peer peercred.Cred, req *client.Request) *client.Response {
 	g := h.g
 	if req.Cred == nil || req.Cred.Host == "" {
 		return h.refuse(peer, req, client.CodeBadRequest, "get needs a credential", "")
@@ -140,7 +137,7 @@ func (h *gate) get(peer peercred.Cred, req *client.Request) *client.Response {
 		return h.refuse(peer, req, client.CodeDenied, why, "")
 	}
 	cred := *req.Cred
-	r := h.m.cfg.Agent.Resolve(peer, &client.Request{Op: client.OpGet, Cred: &cred}, client.OpGet, g.label, g.bound[i])
+	r := h.m.cfg.Agent.Resolve(ctx, peer, &client.Request{Op: client.OpGet, Cred: &cred}, client.OpGet, g.label, g.bound[i])
 	// A failed mint counts as a use: a sandbox retrying a repository the
 	// app cannot reach uses its grant up rather than the API.
 	if h.g.settle(r.Code == "" && !r.Secret.IsZero() || r.MintFailed) {

@@ -62,8 +62,9 @@ var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Config configures a Manager.
 type Config struct {
+	// Agent answers for the grants, and audits their every decision
+	// (agent.Answer).
 	Agent *agent.Agent
-	Audit *audit.Log
 	Log   *zap.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -147,7 +148,7 @@ func (m *Manager) now() time.Time { return m.cfg.Now().Round(0) }
 func (m *Manager) Handle(ctx context.Context, peer peercred.Cred, req *client.Request) *client.Response {
 	switch req.Op {
 	case client.OpGrant:
-		return m.create(peer, req.Grant)
+		return m.create(ctx, peer, req.Grant)
 	case client.OpGrants:
 		return &client.Response{Grants: m.List()}
 	case client.OpRevoke:
@@ -198,14 +199,21 @@ func (m *Manager) Done(label string) <-chan struct{} {
 	return nil
 }
 
-func (m *Manager) write(peer peercred.Cred, ev audit.Event) error {
-	ev.UID, ev.PID, ev.Exe = peer.UID, peer.PID, peer.Exe
+// answer audits and answers o through the agent's one wrapper
+// (agent.Answer), by the grant clock: audited before the answer leaves, a
+// change made only once its line is written.
+func (m *Manager) answer(peer peercred.Cred, o agent.Outcome) *client.Response {
+	o.Event.Time = m.now()
+	return m.cfg.Agent.Answer(peer, o)
+}
+
+// record writes ev for what has happened whether or not its line can be
+// written: a refused peer, an unreadable request, a grant's end.
+func (m *Manager) record(peer peercred.Cred, ev audit.Event) {
 	ev.Time = m.now()
-	err := m.cfg.Audit.Write(ev)
-	if err != nil {
+	if err := m.cfg.Agent.Record(peer, ev); err != nil {
 		m.log.Error("audit", zap.Error(err))
 	}
-	return err
 }
 
 func errResp(code, msg, hint string) *client.Response {
@@ -213,14 +221,11 @@ func errResp(code, msg, hint string) *client.Response {
 }
 
 // create makes a grant from spec, or says why not; both are audited.
-func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Response {
+func (m *Manager) create(ctx context.Context, peer peercred.Cred, spec *client.GrantSpec) *client.Response {
 	ev := audit.Event{Op: client.OpGrant}
 	fail := func(code, msg, hint string) *client.Response {
 		ev.Decision, ev.Reason = audit.Failed, msg
-		if err := m.write(peer, ev); err != nil {
-			return errResp(client.CodeUnavailable, "audit log cannot be written, so keyfob grants nothing", "")
-		}
-		return errResp(code, msg, hint)
+		return m.answer(peer, agent.Outcome{Resp: errResp(code, msg, hint), Event: ev})
 	}
 	if spec == nil {
 		return fail(client.CodeBadRequest, "grant needs a spec", "")
@@ -231,7 +236,7 @@ func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Res
 		return fail(client.CodeBadRequest, err.Error(), "")
 	}
 	ev.Grant = g.label
-	if r := m.routable(peer, g); r != nil {
+	if r := m.routable(ctx, peer, g); r != nil {
 		return fail(r.Code, r.Error, r.Hint)
 	}
 
@@ -260,27 +265,35 @@ func (m *Manager) create(peer peercred.Cred, spec *client.GrantSpec) *client.Res
 	if g.mode == client.GrantSocket {
 		ev.Reason += fmt.Sprintf(", peer uids %v", g.uids)
 	}
-	if err := m.write(peer, ev); err != nil {
+	var opened *client.Response // why the socket or file could not be made
+	unhold := func() {
 		m.mu.Lock()
 		delete(m.grants, g.label)
 		m.mu.Unlock()
-		return errResp(client.CodeUnavailable, "audit log cannot be written, so keyfob grants nothing", "")
 	}
-
-	var r *client.Response
-	if g.mode == client.GrantSocket {
-		r = m.openSocket(g)
-	} else {
-		r = m.openFile(peer, g)
-	}
-	if r != nil {
-		m.mu.Lock()
-		delete(m.grants, g.label)
-		m.mu.Unlock()
-		if g.ownDir != "" {
-			os.RemoveAll(g.ownDir)
-		}
-		return fail(r.Code, r.Error, r.Hint)
+	r := m.answer(peer, agent.Outcome{Resp: &client.Response{}, Event: ev, Change: &agent.Change{
+		Commit: func() error {
+			if g.mode == client.GrantSocket {
+				opened = m.openSocket(g)
+			} else {
+				opened = m.openFile(ctx, peer, g)
+			}
+			if opened == nil {
+				return nil
+			}
+			unhold()
+			if g.ownDir != "" {
+				os.RemoveAll(g.ownDir)
+			}
+			return errors.New(opened.Error)
+		},
+		Failed: func(error) (*client.Response, string) {
+			return errResp(opened.Code, opened.Error, opened.Hint), opened.Error
+		},
+		Undo: unhold,
+	}})
+	if r.Code != "" {
+		return r
 	}
 	g.mu.Lock()
 	ended := g.ended
@@ -415,13 +428,13 @@ func defaultLabel(s string) string {
 
 // routable checks that each granted repository gets a token now, so that a
 // grant that could answer nothing fails when it is made.
-func (m *Manager) routable(peer peercred.Cred, g *grant) *client.Response {
+func (m *Manager) routable(ctx context.Context, peer peercred.Cred, g *grant) *client.Response {
 	g.bound = make([]string, len(g.creds))
 	for i, c := range g.creds {
 		// host/owner/* asks what the owner-wide routes choose: a route
 		// for one repository does not match the literal "*".
 		c := c
-		r := m.cfg.Agent.Handle(context.Background(), peer, &client.Request{Op: client.OpWhich, Cred: &c})
+		r := m.cfg.Agent.Handle(ctx, peer, &client.Request{Op: client.OpWhich, Cred: &c})
 		if r.Code != "" {
 			return r
 		}
@@ -514,8 +527,7 @@ func (m *Manager) revoke(peer peercred.Cred, label string) *client.Response {
 	m.mu.Unlock()
 	if g == nil {
 		ev.Decision, ev.Reason = audit.Failed, "no such grant"
-		m.write(peer, ev)
-		return errResp(client.CodeNotFound, "no grant labelled "+label, "keyfob grants lists them")
+		return m.answer(peer, agent.Outcome{Resp: errResp(client.CodeNotFound, "no grant labelled "+label, "keyfob grants lists them"), Event: ev})
 	}
 	info := g.info()
 	m.end(g, EndRevoked, peer)
@@ -543,7 +555,9 @@ func (m *Manager) end(g *grant, reason string, peer peercred.Cred) {
 	if reason == EndRevoked {
 		op = client.OpRevoke
 	}
-	m.write(peer, audit.Event{Op: op, Decision: audit.Changed, Reason: "ended: " + reason, Grant: g.label})
+	// Ending only takes access away: it happens whether or not its line
+	// can be written.
+	m.record(peer, audit.Event{Op: op, Decision: audit.Changed, Reason: "ended: " + reason, Grant: g.label})
 	m.log.Info("grant ended", zap.String("grant", g.label), zap.String("reason", reason))
 	if g.mode == client.GrantSocket {
 		if cancel != nil {

@@ -2,6 +2,7 @@ package grant
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -97,12 +98,12 @@ func newBareFixture(t *testing.T, api string) *fixture {
 	core, logs := observer.New(zap.DebugLevel)
 	f.logs = logs
 	f.a = agent.New(agent.Config{Backend: "file", Dir: filepath.Join(dir, "keyring"), Passphrase: client.NewSecret("pw"),
-		Audit: alog, Log: zap.New(core), Now: f.clock, GitHubAPI: api})
+		Audit: alog, Log: zap.New(core), Now: f.clock, GitHubAPI: cmp.Or(api, "http://127.0.0.1:1")})
 	if err := f.a.Start(); err != nil {
 		t.Fatal(err)
 	}
 	f.a.Wait()
-	f.m = New(Config{Agent: f.a, Audit: alog, Log: zap.New(core), Now: f.clock, Dir: filepath.Join(dir, "grants")})
+	f.m = New(Config{Agent: f.a, Log: zap.New(core), Now: f.clock, Dir: filepath.Join(dir, "grants")})
 	t.Cleanup(f.m.Close)
 	return f
 }
@@ -525,12 +526,7 @@ func TestCloseAndCrash(t *testing.T) {
 
 	// A second manager on the same directory plays the agent started after
 	// a crash: the first never got to clean up.
-	alog, err := audit.Open(f.audit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alog.Close()
-	m2 := New(Config{Agent: f.a, Audit: alog, Dir: filepath.Join(f.dir, "grants")})
+	m2 := New(Config{Agent: f.a, Dir: filepath.Join(f.dir, "grants")})
 	defer m2.Close()
 	for _, p := range []string{sock, file} {
 		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {

@@ -111,7 +111,7 @@ func TestFileGrantBoundToItsToken(t *testing.T) {
 	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme/app", Token: "personal"}}), "")
 	g := f.grant(t, client.GrantSpec{Label: "f", URLs: []string{"github.com/acme/app"}, Mode: client.GrantFile, Path: filepath.Join(f.dir, "tok")})
 	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme/app", Token: "bot"}}), "")
-	tok, err := f.m.token(me, f.m.grants[g.Label])
+	tok, err := f.m.token(t.Context(), me, f.m.grants[g.Label])
 	if err == nil || tok != nil || !strings.Contains(err.Error, "routes to bot") {
 		t.Fatalf("token after a reroute = %+v, %+v; want a refusal", tok, err)
 	}
@@ -163,7 +163,7 @@ func TestFailedMintsAreCachedAndCount(t *testing.T) {
 	}
 	// After the cache's time, GitHub is asked again.
 	f.advance(ghapp.FailureTTL + time.Second)
-	f.a.Resolve(me, get("github.com", "acme/missing.git"), client.OpGet, "direct", "ci")
+	f.a.Resolve(t.Context(), me, get("github.com", "acme/missing.git"), client.OpGet, "direct", "ci")
 	if n := posts() - before; n != 2 {
 		t.Errorf("after FailureTTL, %d mints asked, want 2", n)
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/99designs/keyring"
@@ -441,15 +440,15 @@ func (s *Store) setFileAtomic(it keyring.Item) error {
 	return syncFile(s.dir)
 }
 
-// fault names a point where the process kills itself (SIGKILL) during a
-// keychain write, "before-rename:KEY" or "after-rename:KEY". Tests use it
-// to prove that a crash leaves the old item or the new one, never neither.
-var fault = os.Getenv("KEYFOB_FAULT")
+// crashHook, when set, runs at the named points of a file-backend write,
+// "before-rename:KEY" and "after-rename:KEY". Only tests set it, to kill
+// the process there and prove that a crash leaves the old item or the new
+// one, never neither.
+var crashHook func(point string)
 
 func crashPoint(name string) {
-	if fault != "" && fault == name {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
+	if crashHook != nil {
+		crashHook(name)
 	}
 }
 

@@ -55,6 +55,11 @@ func (a *Agent) AuditPath() string { return filepath.Join(a.StateDir(), "audit.l
 // KeyringDir is the file backend's directory.
 func (a *Agent) KeyringDir() string { return filepath.Join(a.StateDir(), "keyring") }
 
+// NoAPI is a GitHub API base that refuses at once (a closed port on
+// loopback): tokens for github.com are stored unverified, without waiting
+// on a DNS lookup of api.github.com that this machine cannot make.
+const NoAPI = "http://127.0.0.1:1"
+
 // Env is the environment for the agent and for clients that talk to it.
 func (a *Agent) Env() []string {
 	return []string{
@@ -66,6 +71,9 @@ func (a *Agent) Env() []string {
 		"KEYFOB_SOCKET=" + a.Socket,
 		"KEYFOB_BACKEND=file",
 		"DBUS_SESSION_BUS_ADDRESS=disabled:",
+		// No GitHub here: a closed local port answers at once, where a
+		// lookup of api.github.com can take the client's whole timeout.
+		"KEYFOB_GITHUB_API=" + NoAPI,
 	}
 }
 

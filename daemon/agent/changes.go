@@ -1,0 +1,136 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/peercred"
+	"github.com/keyfob/keyfob/daemon/store"
+	"github.com/keyfob/keyfob/daemon/vault"
+)
+
+// put handles add and rotate. The token is validated first, outside
+// anything else: the API may be slow, and the old secret stays in force
+// until the new one has passed. Then the change is audited, then written
+// to the keychain, then served.
+func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) Outcome {
+	ev := audit.Event{Op: req.Op, Token: req.Name}
+	fail := func(code, msg, hint string) Outcome {
+		ev.Decision, ev.Reason = audit.Failed, msg
+		return Outcome{Resp: errResp(code, msg, hint), Event: ev}
+	}
+	if err := store.ValidName(req.Name); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
+	}
+	if req.Secret.IsZero() {
+		return fail(client.CodeBadRequest, "empty token", "pass the token on stdin or at the prompt")
+	}
+	if req.Secret.HasControl() {
+		return fail(client.CodeBadRequest, "the token holds a control character (CR, LF, NUL or another); nothing was stored", "pass the token alone, on one line")
+	}
+	meta := req.Meta
+	if meta == nil {
+		meta = &client.TokenMeta{}
+	}
+	if err := checkValue("username", meta.Username); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
+	}
+	hosts := meta.Hosts
+	if req.Op == client.OpRotate {
+		if old := a.vault.Snapshot().Tokens[req.Name]; old != nil {
+			hosts = old.Meta.Hosts
+		}
+	}
+	for _, h := range hosts {
+		if err := checkHost(h); err != nil {
+			return fail(client.CodeBadRequest, err.Error(), "")
+		}
+	}
+	vd, err := a.validate(ctx, hosts, req.Secret, meta.NoVerify)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fail(client.CodeUnavailable, "the agent is stopping, so the token could not be checked; nothing was stored", "try again once it runs")
+	case err != nil:
+		return fail(client.CodeDenied, "GitHub refused the token: "+err.Error()+"; nothing was stored", "check the token, or pass --no-verify to store it unchecked")
+	}
+
+	s := a.vault.Snapshot()
+	if s.Locked() {
+		ev.Decision = audit.Locked
+		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+	}
+	now := a.cfg.Now().UTC().Truncate(time.Second)
+	old := s.Tokens[req.Name]
+	var t store.Token
+	switch {
+	case req.Op == client.OpAdd && old != nil:
+		return fail(client.CodeBadRequest, "token "+req.Name+" exists", "use keyfob rotate "+req.Name+" to replace its secret")
+	case s.Apps[req.Name] != nil:
+		return fail(client.CodeBadRequest, "an app is named "+req.Name, "tokens and apps share one set of names; choose another")
+	case req.Op == client.OpRotate && old == nil:
+		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
+	case req.Op == client.OpAdd:
+		if len(meta.Hosts) == 0 {
+			return fail(client.CodeBadRequest, "a token needs at least one --host", "")
+		}
+		user := meta.Username
+		if user == "" {
+			user = DefaultUsername
+		}
+		t = store.Token{Name: req.Name, Meta: store.Meta{Hosts: meta.Hosts, Username: user, Created: now,
+			Expires: meta.Expires, RotateEvery: time.Duration(meta.RotateEvery) * time.Second}}
+	default:
+		t = store.Token{Name: old.Name, Meta: old.Meta}
+		m := &t.Meta
+		m.Rotated, m.Expires = now, meta.Expires
+		m.Login, m.Kind, m.Scopes, m.Validated, m.Validation, m.ValidationMsg = "", "", nil, time.Time{}, "", ""
+		m.RejectedAt = ""
+	}
+	vd.apply(&t.Meta, now)
+	t.Secret = req.Secret.Clone()
+	ev.Decision, ev.FP, ev.Reason = audit.Changed, t.Secret.Fingerprint(), vd.msg
+	resp := &client.Response{Token: t.Name, Fingerprint: ev.FP}
+	resp.Warnings = appendNonEmpty(resp.Warnings, vd.warning)
+	var e *vault.Entry
+	return Outcome{Resp: resp, Event: ev,
+		Change: &Change{
+			Commit: func() (err error) {
+				e, err = a.vault.Put(old, t)
+				return err
+			},
+			Undo:   t.Secret.Wipe,
+			Suffix: "; nothing was stored",
+		},
+		After: func(r *client.Response) {
+			r.Tokens = []client.TokenInfo{a.info(e, a.cfg.Now())}
+			a.changed()
+		}}
+}
+
+// remove handles keyfob remove NAME, for a token or an app.
+func (a *Agent) remove(ctx context.Context, _ peercred.Cred, req *client.Request) Outcome {
+	ev := audit.Event{Op: "remove", Token: req.Name}
+	s := a.vault.Snapshot()
+	if s.Locked() {
+		ev.Decision = audit.Locked
+		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+	}
+	if ap := s.Apps[req.Name]; ap != nil {
+		return a.removeApp(ctx, ev, ap)
+	}
+	e := s.Tokens[req.Name]
+	if e == nil {
+		ev.Decision, ev.Reason = audit.Failed, "no such token"
+		return Outcome{Resp: errResp(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names"), Event: ev}
+	}
+	ev.Decision, ev.FP = audit.Changed, e.FP
+	return Outcome{Resp: &client.Response{Token: req.Name}, Event: ev,
+		Change: &Change{
+			Commit: func() error { return a.vault.Remove(e) },
+			Failed: a.keychainFailed("keychain remove", req.Name, "keychain remove failed; nothing changed", "keychain error"),
+			Suffix: "; nothing was removed",
+		},
+		After: func(*client.Response) { a.changed() }}
+}
