@@ -22,9 +22,18 @@ func appendGitRequest(b []byte, op string, c *Credential) []byte {
 	if c != nil {
 		b = append(b, `,"cred":{`...)
 		first := true
-		for _, f := range [...]struct{ k, v string }{
-			{"protocol", c.Protocol}, {"host", c.Host}, {"path", c.Path},
-			{"username", c.Username}, {"password_fp", c.PasswordFP}, {"state", c.State},
+		emptyUser := ""
+		if c.EmptyUsername {
+			emptyUser = "true"
+		}
+		// raw values are JSON literals, the others strings.
+		for _, f := range [...]struct {
+			k, v string
+			raw  bool
+		}{
+			{"protocol", c.Protocol, false}, {"host", c.Host, false}, {"path", c.Path, false},
+			{"username", c.Username, false}, {"empty_username", emptyUser, true},
+			{"password_fp", c.PasswordFP, false}, {"state", c.State, false},
 		} {
 			if f.v == "" {
 				continue
@@ -36,6 +45,10 @@ func appendGitRequest(b []byte, op string, c *Credential) []byte {
 			b = append(b, '"')
 			b = append(b, f.k...)
 			b = append(b, `":`...)
+			if f.raw {
+				b = append(b, f.v...)
+				continue
+			}
 			b = appendJSONString(b, f.v)
 		}
 		b = append(b, '}')

@@ -13,6 +13,7 @@ func TestAppendGitRequestMatchesEncodeRequest(t *testing.T) {
 		{},
 		{Protocol: "https", Host: "github.com"},
 		{Protocol: "https", Host: "github.com", Path: "acme/app.git", Username: "bot", PasswordFP: "sha256:0123456789ab"},
+		{Protocol: "https", Host: "github.com", EmptyUsername: true, State: "keyfob:x"},
 		{Host: "a<b>&c\"\\\x00\x1f\t\n\r\b\f\u2028\u2029\x7f é \xff"},
 	} {
 		for _, op := range []string{OpGet, OpStore, OpErase} {
@@ -31,7 +32,7 @@ func FuzzAppendGitRequest(f *testing.F) {
 	f.Add("get", "https", "github.com", "acme/app.git", "bot", "sha256:00")
 	f.Add("erase", "h\xfft<tp", "x\u2028", "\x00", "\"", "\\")
 	f.Fuzz(func(t *testing.T, op, proto, host, path, user, fp string) {
-		c := &Credential{Protocol: proto, Host: host, Path: path, Username: user, PasswordFP: fp}
+		c := &Credential{Protocol: proto, Host: host, Path: path, Username: user, EmptyUsername: user == "", PasswordFP: fp}
 		want, err := EncodeRequest(&Request{V: Version, Op: op, Cred: c})
 		if err != nil {
 			return

@@ -12,6 +12,15 @@ import (
 // Output rules for the helper: git reads stdout, so stdout carries only
 // credential attributes. Everything meant for the user goes to stderr as one
 // line, "keyfob: error: …", "keyfob: warning: …" or "keyfob: hint: …".
+//
+// A request keyfob does not serve gets no answer and no error, so git asks
+// its next helper or prompts: one with no host or a protocol other than
+// https and http (a client certificate's passphrase, protocol=cert; git
+// send-email's smtp), or one no token answers. keyfob never answers quit=1:
+// it would stop git from asking the user's other helpers and from
+// prompting, and nothing keyfob refuses (locked, no token, a route whose
+// token cannot answer, a grant for another token) is a reason to keep the
+// user from answering git some other way.
 
 // GitHelper runs git-credential-keyfob: args are the arguments after the
 // program name. It returns the exit status.
@@ -24,9 +33,11 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch op {
 	case "get", "store", "erase":
 	case "capability":
-		// keyfob supports none of the optional credential capabilities
-		// (authtype, state), so it announces the protocol version only.
+		// git credential capability's format: the version, then one
+		// line per capability. keyfob serves state (git 2.46), not
+		// authtype.
 		fmt.Fprintln(stdout, "version 0")
+		fmt.Fprintln(stdout, "capability "+CapState)
 		return 0
 	default:
 		// git-credential(1): helpers ignore operations they do not know.
@@ -37,14 +48,11 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "keyfob: error: %v\n", err)
 		return 1
 	}
-	if attrs.Protocol == "" || attrs.Host == "" {
-		if op == "get" {
-			fmt.Fprintln(stderr, "keyfob: error: git sent no protocol or host")
-			return 1
-		}
+	if attrs.Host == "" || attrs.Protocol != "https" && attrs.Protocol != "http" {
 		return 0
 	}
-	cred := &Credential{Protocol: attrs.Protocol, Host: attrs.Host, Path: attrs.Path, Username: attrs.Username}
+	cred := &Credential{Protocol: attrs.Protocol, Host: attrs.Host, Path: attrs.Path, Username: attrs.Username,
+		EmptyUsername: attrs.HasUsername && attrs.Username == ""}
 	if op != "get" && !attrs.Password.IsZero() {
 		cred.PasswordFP = attrs.Password.Fingerprint()
 	}
@@ -77,6 +85,9 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "keyfob: warning: %s\n", w)
 		}
 	}
+	if err != nil && op == "get" && attrs.Protocol == "http" && IsCode(err, CodeDenied) && httpRefused(stderr, path, cred) {
+		return 0
+	}
 	if err != nil {
 		reportHelperError(stderr, path, err)
 		return 0
@@ -104,6 +115,29 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// httpRefused reports whether the agent refused cred for its protocol
+// alone: it sends a token over plain http to loopback hosts only. Then it
+// writes one hint if a token would answer the same remote over https, and
+// nothing otherwise: plain http to a host with no token is not keyfob's to
+// comment on. It asks with which, which decides as get does and hands out
+// no secret; a refusal that is not the protocol's (a route, an app, a
+// grant) is left to reportHelperError.
+func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
+	if _, err := gitCall(path, &Request{Op: OpWhich, Cred: cred}); !IsCode(err, CodeDenied) {
+		return false
+	}
+	https := *cred
+	https.Protocol = "https"
+	resp, err := gitCall(path, &Request{Op: OpWhich, Cred: &https})
+	if IsCode(err, CodeDenied) {
+		return false
+	}
+	if err == nil && resp.Token != "" {
+		fmt.Fprintf(stderr, "keyfob: hint: token %s is for %s over https only, and git asked over http; use an https:// URL for this remote\n", resp.Token, cred.Host)
+	}
+	return true
 }
 
 // reportHelperError says on stderr why no credential came, in one line plus

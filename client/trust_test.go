@@ -276,7 +276,7 @@ func TestWriteGitRefusesLineBreaks(t *testing.T) {
 		{Host: "h\n", Username: "u", Password: NewSecret("p")},
 		{Path: "a\rb", Username: "u", Password: NewSecret("p")},
 		{Capabilities: []string{"authtype\n"}, Password: NewSecret("p")},
-		{WWWAuth: []string{"Basic\n"}, Password: NewSecret("p")},
+		{Username: "", HasUsername: true, Password: NewSecret("p\n")},
 		{State: []string{"s\x00"}, Password: NewSecret("p")},
 	} {
 		var out bytes.Buffer

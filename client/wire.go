@@ -60,6 +60,10 @@ type Credential struct {
 	Host     string `json:"host,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Username string `json:"username,omitempty"`
+	// EmptyUsername is set when git sent "username=" with no value (a URL
+	// like https://@host/): an explicit empty username, which no token
+	// with a username matches. Username is then "".
+	EmptyUsername bool `json:"empty_username,omitempty"`
 	// PasswordFP is the fingerprint of the password git holds (store and
 	// erase). The password itself never goes back to the agent.
 	PasswordFP string `json:"password_fp,omitempty"`

@@ -133,7 +133,7 @@ func (a *Agent) credRequest(c *client.Credential) policy.Request {
 	if c == nil {
 		return policy.Request{Now: a.cfg.Now()}
 	}
-	return policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username, Now: a.cfg.Now()}
+	return policy.Request{Protocol: c.Protocol, Host: c.Host, Path: c.Path, Username: c.Username, EmptyUsername: c.EmptyUsername, Now: a.cfg.Now()}
 }
 
 // clip cuts s to n bytes for a message.

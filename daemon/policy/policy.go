@@ -18,6 +18,10 @@ type Request struct {
 	Host     string // host[:port], as git sends it
 	Path     string // "owner/repo.git", "" when git sends no path
 	Username string // "" when git sends none
+	// EmptyUsername is set when git sent an explicit empty username
+	// (username=, from a URL like https://@host/): only a token whose
+	// username is empty may answer.
+	EmptyUsername bool
 	// Now is the time of the request: a token whose Expires is not after
 	// it cannot answer. Policy has no clock of its own.
 	Now time.Time
@@ -37,6 +41,12 @@ type Token struct {
 	// App is set for a GitHub App, which mints a token per request
 	// rather than holding one.
 	App bool
+}
+
+// userMatches reports whether a token with username u may answer r: any
+// token when git sent no username, else only one with git's username.
+func (r Request) userMatches(u string) bool {
+	return r.Username == "" && !r.EmptyUsername || r.Username == u
 }
 
 // unusable says why t cannot answer at now, "" when it can.
@@ -190,7 +200,7 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 		switch {
 		case !HostAllowed(t.Hosts, r.Host):
 			reason = fmt.Sprintf("host %s is not in its allowlist", r.Host)
-		case r.Username != "" && r.Username != t.Username:
+		case !r.userMatches(t.Username):
 			reason = fmt.Sprintf("username %q does not match git's %q", t.Username, r.Username)
 		case t.unusable(r.Now) != "":
 			reason = t.unusable(r.Now)
@@ -230,7 +240,7 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 		// invalid): nothing answers, rather than a less specific route
 		// or the host's other tokens. Only a username git sent, which
 		// picks the account, moves on to the next route.
-		if why := t.unusable(r.Now); why != "" && (r.Username == "" || r.Username == t.Username) {
+		if why := t.unusable(r.Now); why != "" && r.userMatches(t.Username) {
 			d.Outcome, d.Reason, d.Matched = NoMatch, fmt.Sprintf("%s chose %s, which cannot answer: %s", rt.Describe(), t.Name, why), rt
 			d.markOthers(toks, r.Host, "the matching route chose "+t.Name)
 			return d
@@ -245,7 +255,7 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 		if seen[t.Name] || !HostAllowed(t.Hosts, r.Host) {
 			continue
 		}
-		if r.Username != "" && r.Username != t.Username || t.unusable(r.Now) != "" {
+		if !r.userMatches(t.Username) || t.unusable(r.Now) != "" {
 			consider(t, "")
 			continue
 		}
@@ -265,7 +275,7 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 		// A token that would answer but must not says why, so the
 		// user learns what to fix.
 		for _, t := range toks {
-			if why := t.unusable(r.Now); why != "" && HostAllowed(t.Hosts, r.Host) && (r.Username == "" || r.Username == t.Username) {
+			if why := t.unusable(r.Now); why != "" && HostAllowed(t.Hosts, r.Host) && r.userMatches(t.Username) {
 				d.Reason = why
 				break
 			}
