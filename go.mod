@@ -23,4 +23,5 @@ require (
 	github.com/mtibben/percent v0.2.1 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

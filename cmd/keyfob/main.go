@@ -47,6 +47,7 @@ func init() {
 		"grant":   {cmdGrant, "grant --url URL [--url URL]... [--ttl 1h] [--max-uses N] [--label L] [--uid UID]... [--socket [PATH] | --file [PATH]]   give a sandbox scoped, expiring access"},
 		"grants":  {cmdGrants, "grants                                list the grants alive"},
 		"revoke":  {cmdRevoke, "revoke LABEL                          end a grant early"},
+		"import":  {cmdImport, importUsage + "   move plaintext tokens into the keychain"},
 		"exec":    {cmdExec, "exec [--url URL|--token NAME] -- CMD...  run CMD with GH_TOKEN and GITHUB_TOKEN set; exec --grant [--url URL]... [--ttl D] [--max-uses N] [--label L] [--file] -- CMD...  run CMD with a grant of its own"},
 		"setup":   {cmdSetup, "setup git [--host H]... [--dry-run] | systemd [--exe P] [--dry-run]   set up git's helper, or the systemd user units"},
 		"doctor":  {cmdDoctor, "doctor                                check the agent, config and git settings"},
