@@ -55,6 +55,11 @@ type Options struct {
 	UnitDir string
 	// Call sends a request to the agent; nil means client.Call.
 	Call func(path string, req *client.Request) (*client.Response, error)
+	// Home, Environ and StateDir are where to look for leaks: the home
+	// directory, the environment and keyfob's state directory.
+	Home     string
+	Environ  []string
+	StateDir string
 }
 
 // Problems counts the problems among findings.
@@ -80,7 +85,7 @@ func (r *report) problem(check, msg, hint string) {
 }
 
 // Run runs every check, in order: socket directory, agent, config, git,
-// units. The tokens the agent holds and the config's routes tell the git
+// leaks (plaintext tokens, exported tokens, loose permissions), units. The tokens the agent holds and the config's routes tell the git
 // checks which hosts to look at.
 func Run(o Options) []Finding {
 	if o.Socket == "" {
@@ -97,6 +102,7 @@ func Run(o Options) []Finding {
 	toks := r.agent(o.Socket, o.Call)
 	routes := r.config(o.ConfigPath, toks)
 	r.git(toks, routes)
+	r.leaks(o.leakPlaces())
 	dir := o.UnitDir
 	if dir == "" {
 		var err error
@@ -168,9 +174,13 @@ func (r *report) agent(path string, call func(string, *client.Request) (*client.
 	if err != nil {
 		return nil
 	}
-	toks := make([]policy.Token, 0, len(l.Tokens))
+	toks := make([]policy.Token, 0, len(l.Tokens)+len(l.Apps))
 	for _, t := range l.Tokens {
 		toks = append(toks, policy.Token{Name: t.Name, Hosts: t.Hosts, Username: t.Username})
+	}
+	// A route may name a GitHub App: it answers like a token.
+	for _, a := range l.Apps {
+		toks = append(toks, policy.Token{Name: a.Name, Hosts: a.Hosts, Username: "x-access-token", App: true})
 	}
 	if len(toks) == 0 {
 		r.problem(CheckAgent, "the agent holds no tokens", "keyfob add NAME --host github.com")

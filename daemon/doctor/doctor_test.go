@@ -237,17 +237,23 @@ func TestRun(t *testing.T) {
 	gitHome(t, "")
 	run := t.TempDir()
 	mkdir(t, filepath.Join(run, "keyfob"), 0o700)
+	state := filepath.Join(t.TempDir(), "state")
+	mkdir(t, state, 0o700)
 	got := Run(Options{
 		Socket:     filepath.Join(run, "keyfob", "agent.sock"),
 		ConfigPath: filepath.Join(t.TempDir(), "config.toml"),
 		UnitDir:    t.TempDir(),
 		Call:       fakeAgent(&client.Status{PID: 1, Backend: "file", Tokens: 1}, nil, client.TokenInfo{Name: "p", Hosts: []string{"GitHub.com"}}),
+		Home:       t.TempDir(),
+		Environ:    []string{},
+		StateDir:   state,
 	})
 	match(t, "Run", got, []want{
 		ok(CheckSocket, "is private"),
 		ok(CheckAgent, "unlocked, 1 tokens"),
 		ok(CheckConfig, "no config file"),
 		problem(CheckGit, "git does not ask keyfob for https://github.com", "keyfob setup git --host https://github.com"),
+		ok(CheckLeaks, "no plaintext tokens"),
 		ok(CheckUnits, "no systemd user units"),
 	})
 	if n := Problems(got); n != 1 {
