@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -21,6 +22,7 @@ func cmdExec(e *env, args []string) error {
 	maxUses := fs.Int("max-uses", 0, "--grant: hand out at most N tokens (0: no cap)")
 	label := fs.String("label", "", "--grant: the grant's name")
 	file := fs.Bool("file", false, "--grant: a token file in GH_TOKEN_FILE instead of a socket")
+	fallback := fs.Bool("fallback", false, "when keyfob has no token for the repository (or no agent runs), run CMD untouched, with a one-line hint")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -52,10 +54,16 @@ func cmdExec(e *env, args []string) error {
 	}
 	req, err := execRequest(url, *name)
 	if err != nil {
+		if *fallback {
+			return runUntouched(e, argv, "no repository here")
+		}
 		return err
 	}
 	resp, err := call(req)
 	if err != nil {
+		if why, ok := noToken(err); *fallback && ok {
+			return runUntouched(e, argv, why)
+		}
 		return err
 	}
 	printWarnings(e, resp)
@@ -95,4 +103,30 @@ func execRequest(url, name string) (*client.Request, error) {
 		return nil, err
 	}
 	return &client.Request{Op: client.OpToken, Cred: &cred}, nil
+}
+
+// noToken reports whether err means keyfob simply has nothing for the
+// request (no token for the remote, no agent running), as opposed to a
+// refusal, which --fallback must not paper over: a route that chose a
+// token that cannot answer keeps CMD from running with another account.
+func noToken(err error) (string, bool) {
+	var ce *client.Error
+	var he hinted
+	switch {
+	case errors.As(err, &ce):
+		return "no token for this remote", ce.Code == client.CodeNotFound && ce.Message == "no token for this remote"
+	case errors.As(err, &he):
+		return "the agent is not running", strings.Contains(err.Error(), "agent not running")
+	}
+	return "", false
+}
+
+// runUntouched runs argv as it would run without keyfob, after one hint.
+func runUntouched(e *env, argv []string, why string) error {
+	fmt.Fprintf(e.stderr, "keyfob: hint: %s, so %s runs with its own login (keyfob exec --fallback)\n", why, argv[0])
+	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, os.Environ())
+	if err == nil && code != 0 {
+		return exitError(code)
+	}
+	return err
 }

@@ -15,6 +15,7 @@ import (
 var setupTargets = map[string]func(e *env, args []string) error{
 	"git":     cmdSetupGit,
 	"systemd": cmdSetupSystemd,
+	"gh":      cmdSetupGH,
 }
 
 func cmdSetup(e *env, args []string) error {
@@ -155,6 +156,44 @@ func cmdSetupSystemd(e *env, args []string) error {
 	fmt.Fprintln(e.stdout, "  systemctl --user enable --now keyfob.socket")
 	if resp, err := client.Call(client.SocketPath(), &client.Request{Op: client.OpPing}); err == nil && resp.Status != nil {
 		fmt.Fprintf(e.stderr, "keyfob: warning: an agent (pid %d) already runs outside systemd: stop it (kill %d) before enabling the socket\n", resp.Status.PID, resp.Status.PID)
+	}
+	return nil
+}
+
+// cmdSetupGH prints the shell function that runs a plain gh through
+// keyfob exec, or with --install adds the line that loads it to the
+// shell's rc file, once.
+func cmdSetupGH(e *env, args []string) error {
+	fs := newFlags("setup gh", e)
+	shell := fs.String("shell", filepath.Base(os.Getenv("SHELL")), "bash, zsh or fish (default: $SHELL)")
+	install := fs.Bool("install", false, "add the line that loads the function to the shell's rc file (once)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fn, err := setup.GHFunction(*shell)
+	if err != nil {
+		return usageError{"--shell: " + err.Error()}
+	}
+	if !*install {
+		fmt.Fprint(e.stdout, fn)
+		return nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return err
+	}
+	rc, line, err := setup.GHLoader(*shell, home)
+	if err != nil {
+		return usageError{"--shell: " + err.Error()}
+	}
+	changed, err := setup.InstallGH(rc, line)
+	if err != nil {
+		return err
+	}
+	if changed {
+		fmt.Fprintf(e.stdout, "added to %s: %s\nnew %s shells run gh through keyfob exec\n", rc, line, *shell)
+	} else {
+		fmt.Fprintf(e.stdout, "%s already loads it\n", rc)
 	}
 	return nil
 }

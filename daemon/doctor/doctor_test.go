@@ -254,6 +254,7 @@ func TestRun(t *testing.T) {
 		ok(CheckConfig, "no config file"),
 		problem(CheckGit, "git does not ask keyfob for https://github.com", "keyfob setup git --host https://github.com"),
 		ok(CheckLeaks, "no plaintext tokens"),
+		ok(CheckLeaks, "plain gh does not go through keyfob"),
 		ok(CheckUnits, "no systemd user units"),
 	})
 	if n := Problems(got); n != 1 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/plaintext"
+	"github.com/keyfob/keyfob/daemon/setup"
 )
 
 // CheckLeaks is the area of plaintext tokens and loose permissions.
@@ -85,6 +86,26 @@ func (r *report) leaks(p leakPlaces) {
 		}
 	}
 	r.perms(p)
+	r.ghLoaded(p.home)
+}
+
+// ghLoaded says whether a shell's rc file loads keyfob's gh function.
+func (r *report) ghLoaded(home string) {
+	var in []string
+	for _, sh := range setup.Shells {
+		rc, line, err := setup.GHLoader(sh, home)
+		if err != nil {
+			continue
+		}
+		if ok, _ := setup.GHInstalled(rc, line); ok {
+			in = append(in, rc)
+		}
+	}
+	if len(in) == 0 {
+		r.ok(CheckLeaks, "plain gh does not go through keyfob in any shell's rc file (keyfob setup gh --install makes it)")
+		return
+	}
+	r.ok(CheckLeaks, "plain gh goes through keyfob exec in new shells (%s)", strings.Join(in, ", "))
 }
 
 // perms checks that keyfob's own files are the user's alone.

@@ -52,6 +52,7 @@ func TestLeaks(t *testing.T) {
 		problem(CheckLeaks, "keyfob.token.x is mode 0644", "chmod 600 "),
 		problem(CheckLeaks, "audit.log is mode 0644", "chmod 600 "),
 		problem(CheckLeaks, "config.toml is mode 0666: others can change your routes", "chmod 600 "+config),
+		ok(CheckLeaks, "plain gh does not go through keyfob"),
 	})
 	for _, f := range r.findings {
 		if strings.Contains(f.Message+f.Hint, "canary") {
@@ -67,9 +68,10 @@ func TestLeaks(t *testing.T) {
 	os.Chmod(filepath.Join(state, "keyring", "keyfob.token.x"), 0o600)
 	os.Chmod(filepath.Join(state, "audit.log"), 0o600)
 	os.Chmod(config, 0o600)
+	put(filepath.Join(home, ".bashrc"), "# mine\neval \"$(keyfob setup gh --shell bash)\"\n", 0o600)
 	r = &report{}
 	r.leaks(Options{Home: home, Environ: []string{"PATH=/usr/bin"}, StateDir: state, ConfigPath: config}.leakPlaces())
-	match(t, "leaks after the fixes", r.findings, []want{ok(CheckLeaks, "no plaintext tokens")})
+	match(t, "leaks after the fixes", r.findings, []want{ok(CheckLeaks, "no plaintext tokens"), ok(CheckLeaks, "plain gh goes through keyfob exec in new shells ("+filepath.Join(home, ".bashrc")+")")})
 }
 
 // TestAppRoutesAreNotMissingTokens: a route that names a GitHub App is not
