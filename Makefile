@@ -33,8 +33,15 @@ deps: ## install the Debian packages and the second test uid (as root; a no-op o
 	@if [ "$$(id -u)" = 0 ] && ! id -u $(TESTUSER) >/dev/null 2>&1; then \
 	  useradd -M -s /usr/sbin/nologin $(TESTUSER); fi
 
+# VCS stamping is off (GOFLAGS above: a checkout without git, or a tree
+# git does not own, would fail the build), so make build stamps the version
+# and revision itself; keyfob version prints them.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+STAMP      := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
 build: ## build keyfob and git-credential-keyfob into bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/keyfob ./cmd/git-credential-keyfob
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(STAMP)' -o $(BIN)/ ./cmd/keyfob ./cmd/git-credential-keyfob
 
 test: deps build lint test-go test-darwin fuzz-short ## everything CI runs: lint, unit, real-parts and fuzz tests
 

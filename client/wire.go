@@ -130,13 +130,16 @@ type Status struct {
 	Backend   string `json:"backend"`
 	Locked    bool   `json:"locked"`
 	NeedsPass bool   `json:"needs_passphrase,omitempty"`
-	LockError string `json:"lock_error,omitempty"`
-	Tokens    int    `json:"tokens"`
-	Apps      int    `json:"apps,omitempty"`
-	Socket    string `json:"socket,omitempty"`
-	AuditLog  string `json:"audit_log,omitempty"`
-	Config    string `json:"config,omitempty"`
-	ConfigErr string `json:"config_error,omitempty"`
+	// NewKeyring is set while the file backend holds no item yet: the
+	// first unlock creates it with the passphrase given.
+	NewKeyring bool   `json:"new_keyring,omitempty"`
+	LockError  string `json:"lock_error,omitempty"`
+	Tokens     int    `json:"tokens"`
+	Apps       int    `json:"apps,omitempty"`
+	Socket     string `json:"socket,omitempty"`
+	AuditLog   string `json:"audit_log,omitempty"`
+	Config     string `json:"config,omitempty"`
+	ConfigErr  string `json:"config_error,omitempty"`
 	// RouteErrs are routes in force that cannot answer with the tokens
 	// there are (unknown token, host outside its allowlist), each
 	// "file:line: message". Such a route answers nothing.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/term"
@@ -48,7 +50,12 @@ func readSecret(e *env, prompt string) (client.Secret, error) {
 		defer clear(b)
 		return client.NewSecret(strings.TrimSpace(string(b))), nil
 	}
-	r := bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage/2))
+	// Several secrets from one stdin (a new passphrase, then again) share
+	// one reader, or the first would buffer the second away.
+	r, ok := e.stdin.(*bufio.Reader)
+	if !ok {
+		r = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage/2))
+	}
 	line, err := r.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return client.Secret{}, fmt.Errorf("read stdin: %w", err)
@@ -67,12 +74,35 @@ func cmdUnlock(e *env, args []string) error {
 	}
 	req := &client.Request{Op: client.OpUnlock}
 	if st.Status.NeedsPass {
-		p, err := readSecret(e, "keyfob passphrase: ")
+		prompt := "keyfob passphrase: "
+		if st.Status.NewKeyring {
+			fmt.Fprintln(e.stderr, "keyfob: creating a new keyring (file backend): choose its passphrase")
+			prompt = "new keyfob passphrase: "
+			if f, ok := e.stdin.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+				in := *e
+				in.stdin = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage))
+				e = &in
+			}
+		}
+		p, err := readSecret(e, prompt)
 		if err != nil {
 			return err
 		}
 		if p.IsZero() {
 			return errors.New("empty passphrase")
+		}
+		if st.Status.NewKeyring {
+			again, err := readSecret(e, "the same passphrase again: ")
+			if err != nil {
+				p.Wipe()
+				return err
+			}
+			same := p.Equal(again)
+			again.Wipe()
+			if !same {
+				p.Wipe()
+				return hinted{errors.New("the two passphrases differ; nothing was created"), "run keyfob unlock again"}
+			}
 		}
 		req.Secret = p
 	}
@@ -149,11 +179,32 @@ func cmdToken(e *env, args []string) error {
 }
 
 func cmdVersion(e *env, args []string) error {
-	fmt.Fprintf(e.stdout, "keyfob %s (protocol %d)\n", version, client.Version)
+	v, rev := buildVersion()
+	fmt.Fprintf(e.stdout, "keyfob %s (revision %s, protocol %d)\n", v, rev, client.Version)
 	return nil
 }
 
-var version = "dev"
+// version and revision are stamped by make build (-ldflags -X); a go build
+// without them falls back on what the toolchain recorded.
+var version, revision = "", ""
+
+// buildVersion returns the module version and the VCS revision keyfob was
+// built from: the stamped ones, else Go's build info, else "dev" and
+// "unknown".
+func buildVersion() (string, string) {
+	v, rev := version, revision
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && rev == "" {
+				rev = s.Value
+			}
+		}
+	}
+	return cmp.Or(v, "dev"), cmp.Or(rev, "unknown")
+}
 
 func printWarnings(e *env, resp *client.Response) {
 	for _, w := range resp.Warnings {
