@@ -45,6 +45,8 @@ type Options struct {
 	// AuditPath, ConfigPath and KeyringDir are the audit log, the config
 	// file and the file backend's directory.
 	AuditPath, ConfigPath, KeyringDir string
+	// StateDir holds the lock that keeps one agent per keychain.
+	StateDir string
 	// AutoLock locks the agent after this long without a token used; 0
 	// never.
 	AutoLock time.Duration
@@ -82,6 +84,9 @@ func (o *Options) defaults() {
 	if o.KeyringDir == "" {
 		o.KeyringDir = client.KeyringDir()
 	}
+	if o.StateDir == "" {
+		o.StateDir = client.StateDir()
+	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = DefaultCheckEvery
 	}
@@ -90,7 +95,8 @@ func (o *Options) defaults() {
 // Run serves the agent until ctx ends or the listener fails. It returns
 // only after every goroutine it started has ended, the grants are gone and
 // the agent holds no secret. An agent that cannot unlock at start serves
-// locked. A live agent on the socket is ErrRunning.
+// locked. A live agent on the socket is ErrRunning; another agent on the
+// same keychain, whatever its socket, is ErrKeychainBusy.
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	log := o.Log
@@ -99,12 +105,21 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if l != nil {
+		socket = l.Addr().String()
+	}
+	kl, err := lockKeychain(&o, socket)
+	if err != nil {
+		if l != nil {
+			l.Close()
+		}
+		return err
+	}
+	defer kl.release()
 	if l == nil {
 		if l, err = listen.Unix(socket, listen.Options{}); err != nil {
 			return err
 		}
-	} else {
-		socket = l.Addr().String()
 	}
 
 	alog, err := audit.Open(o.AuditPath)

@@ -114,6 +114,7 @@ func testOptions(t *testing.T) (Options, string) {
 		AuditPath:  filepath.Join(dir, "state", "audit.log"),
 		ConfigPath: filepath.Join(dir, "config", "config.toml"),
 		KeyringDir: filepath.Join(dir, "state", "keyring"),
+		StateDir:   filepath.Join(dir, "state"),
 	}, dir
 }
 
@@ -186,4 +187,55 @@ func TestRunRefusesALiveSocket(t *testing.T) {
 		t.Errorf("%d goroutines outlived the refused Run:\n\n%s", len(left), strings.Join(left, "\n\n"))
 	}
 	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+}
+
+// A second Run on the same keychain, on a socket of its own, is refused at
+// once, naming the first agent's pid and socket; once the first stops, the
+// keychain is free again. Another keychain is not held up.
+func TestRunOneAgentPerKeychain(t *testing.T) {
+	o, dir := testOptions(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+
+	second := o
+	second.Socket = filepath.Join(dir, "other", "agent.sock")
+	err := Run(context.Background(), second)
+	if !errors.Is(err, ErrKeychainBusy) || !errors.Is(err, ErrRunning) {
+		t.Fatalf("second Run on another socket = %v, want ErrKeychainBusy", err)
+	}
+	for _, want := range []string{"pid " + strconv.Itoa(os.Getpid()), "socket " + o.Socket} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("second Run = %q, want it to name %q", err, want)
+		}
+	}
+	if _, err := os.Lstat(second.Socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused agent left a socket: %v", err)
+	}
+
+	// Another keychain (another file keyring) starts beside it.
+	third := second
+	third.KeyringDir = filepath.Join(dir, "state", "keyring2")
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	done3 := make(chan error, 1)
+	go func() { done3 <- Run(ctx3, third) }()
+	waitStatus(t, third.Socket, func(*client.Status) bool { return true })
+	cancel3()
+	if err := <-done3; err != nil {
+		t.Errorf("Run on another keychain = %v", err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("first Run = %v", err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- Run(ctx2, second) }()
+	waitStatus(t, second.Socket, func(*client.Status) bool { return true })
+	cancel2()
+	if err := <-done2; err != nil {
+		t.Errorf("Run after the first stopped = %v", err)
+	}
 }
