@@ -1,8 +1,9 @@
 // Package daemon runs the agent: it opens the listener (or takes the one
 // systemd hands over), unlocks the agent, serves it and its grants, keeps
 // the config current, runs the token checks and auto-lock, and talks to
-// the service manager (sd_notify, watchdog). Signals are the caller's: Run
-// stops when its context ends, and reloads the config on Options.Reload.
+// the service manager (sd_notify, watchdog). It keeps one agent per
+// keychain. Signals are the caller's: Run stops when its context ends, and
+// reopens the audit log and reloads the config on Options.Reload.
 package daemon
 
 import (
@@ -54,7 +55,8 @@ type Options struct {
 	GitHubAPI string
 	// Notify, if set, shows a desktop notification.
 	Notify func(summary, body string) error
-	// Reload reloads the config whenever it receives (SIGHUP).
+	// Reload reopens the audit log and reloads the config whenever it
+	// receives (SIGHUP).
 	Reload <-chan os.Signal
 	// CheckEvery is how often the tokens are checked; 0 means
 	// DefaultCheckEvery.
@@ -148,10 +150,11 @@ func Run(ctx context.Context, o Options) error {
 	if err := a.Start(); err != nil {
 		log.Warn("agent starts locked", zap.Error(err))
 	}
-	stopConfig := watchConfig(a, o.ConfigPath, o.Reload, log)
-
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	reload, endReopen := reopenAudit(ctx, o.Reload, alog, log)
+	stopConfig := watchConfig(a, alog, o.ConfigPath, reload, log)
+
 	// Grants are in memory only: they end, and their sockets and files go,
 	// when the agent stops (docs/sandboxes.md).
 	grants := grant.New(grant.Config{Agent: a, Log: log, Dir: grantDir(socket)})
@@ -170,6 +173,7 @@ func Run(ctx context.Context, o Options) error {
 	stop()
 	grants.Close()
 	endSession()
+	endReopen()
 	checks.Wait()
 	stopConfig()
 	sctx, cancel := context.WithTimeout(context.Background(), stopBudget)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
 )
 
 // goroutines returns the ids and stacks of every goroutine but the caller.
@@ -237,5 +238,89 @@ func TestRunOneAgentPerKeychain(t *testing.T) {
 	cancel2()
 	if err := <-done2; err != nil {
 		t.Errorf("Run after the first stopped = %v", err)
+	}
+}
+
+// logrotate's way: rename the audit log, then SIGHUP. The agent writes the
+// next hand-out into a new audit.log, and a config's [audit] max_size makes
+// it rotate on its own.
+func TestRunReopensTheAuditLog(t *testing.T) {
+	o, _ := testOptions(t)
+	o.GitHubAPI = "http://127.0.0.1:1"
+	reload := make(chan os.Signal, 1)
+	o.Reload = reload
+	if err := os.MkdirAll(filepath.Dir(o.ConfigPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(o.ConfigPath, []byte("[audit]\nmax_size = \"4KB\"\nkeep = 100\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	defer func() { cancel(); <-done }()
+	waitStatus(t, o.Socket, func(s *client.Status) bool { return !s.Locked })
+
+	const canary = "ghp_canaryRUNAUDIT0000000000000000wxyz"
+	if r, err := client.Call(o.Socket, &client.Request{Op: client.OpAdd, Name: "personal",
+		Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}); err != nil || r.Code != "" {
+		t.Fatalf("add: %+v, %v", r, err)
+	}
+	get := func(path string) {
+		t.Helper()
+		r, err := client.Call(o.Socket, &client.Request{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: path}})
+		if err != nil || r.Secret.IsZero() {
+			t.Fatalf("get: %+v, %v", r, err)
+		}
+		r.Secret.Wipe()
+	}
+	get("before/rename.git")
+	if err := os.Rename(o.AuditPath, o.AuditPath+".old"); err != nil {
+		t.Fatal(err)
+	}
+	reload <- syscall.SIGHUP
+	// The reopen and the config load both run on the signal; a new file
+	// at the path says the reopen is done.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(o.AuditPath); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new audit.log after SIGHUP")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	get("after/rename.git")
+	old, _ := os.ReadFile(o.AuditPath + ".old")
+	cur, _ := os.ReadFile(o.AuditPath)
+	if !strings.Contains(string(old), "before/rename") || strings.Contains(string(old), "after/rename") || !strings.Contains(string(cur), "after/rename") {
+		t.Errorf("after rename and SIGHUP: old file %q, new file %q; want the second get in the new one", old, cur)
+	}
+
+	for i := range 100 {
+		get("load/" + strconv.Itoa(i) + ".git")
+	}
+	if _, err := os.Stat(audit.RotatedName(o.AuditPath, 1)); err != nil {
+		t.Errorf("100 gets with max_size 4KB: %v, want a rotated file", err)
+	}
+	n := 0
+	r, err := audit.OpenReader(o.AuditPath, audit.Filter{Op: "get", Decision: audit.Granted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		line, err := r.Next()
+		if err != nil {
+			break
+		}
+		if strings.Contains(string(line), canary) {
+			t.Fatal("the audit log holds the secret")
+		}
+		n++
+	}
+	if n != 101 { // the first get is in audit.log.old
+		t.Errorf("read %d granted gets across the rotated files, want 101", n)
 	}
 }
