@@ -158,6 +158,15 @@ func (a *Agent) Shutdown(ctx context.Context) {
 // Wait waits for background work (re-validations) to finish.
 func (a *Agent) Wait() { a.bg.Wait() }
 
+// Field names of the agent's structured log lines about a token; in the
+// journal they are TOKEN, STATE, REASON and FP.
+const (
+	LogToken  = "token"
+	LogState  = "state"
+	LogReason = "reason"
+	LogFP     = "fp"
+)
+
 // Check logs a warning for every token that is due, expiring, expired,
 // invalid or missing permissions, sends each as a desktop notification when
 // Config.Notify is set, and returns the warnings.
@@ -170,10 +179,12 @@ func (a *Agent) Check() []string {
 		case StateOK, StateSuspect, StateUnverified:
 			continue
 		}
-		out = append(out, fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name))
+		w := fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name)
+		out = append(out, w)
+		// Structured, so journalctl TOKEN=NAME or STATE=expired finds it.
+		a.log.Warn(w, zap.String(LogToken, e.Name), zap.String(LogState, st), zap.String(LogReason, why), zap.String(LogFP, e.FP))
 	}
 	for _, w := range out {
-		a.log.Warn(w)
 		if a.cfg.Notify != nil {
 			if err := a.cfg.Notify("keyfob: a token needs attention", w); err != nil {
 				a.log.Debug("desktop notification", zap.Error(err))
