@@ -473,10 +473,15 @@ func syncFile(path string) error {
 // Remove deletes a token.
 func (s *Store) Remove(name string) error { return s.remove(keyPrefix, name) }
 
-// DefaultBackend is secret-service when a session bus answered at start, and
-// file otherwise.
+// DefaultBackend is keychain on macOS (when built with cgo, as make build
+// builds it there), secret-service when a session bus answered at start,
+// and file otherwise.
 func DefaultBackend() string {
-	if slices.Contains(keyring.AvailableBackends(), keyring.SecretServiceBackend) {
+	avail := keyring.AvailableBackends()
+	switch {
+	case slices.Contains(avail, keyring.KeychainBackend):
+		return Keychain
+	case slices.Contains(avail, keyring.SecretServiceBackend):
 		return SecretService
 	}
 	return File
