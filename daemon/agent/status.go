@@ -162,6 +162,7 @@ func (a *Agent) statusOf(s *vault.Snapshot) *client.Status {
 		st.AuditLog = a.cfg.Audit.Path()
 	}
 	st.NeedsPass = st.Locked && a.cfg.Backend == store.File
+	st.KeychainLocked = st.Locked && s.LockErr == store.ErrKeychainLocked.Error()
 	return st
 }
 

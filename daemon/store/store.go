@@ -180,6 +180,12 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
 	}
+	if opts.Backend == SecretService {
+		if err := checkUnlocked(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
+		}
+	}
 	s.kr = kr
 	if opts.Backend == File {
 		if err := s.checkPassphrase(); err != nil {
