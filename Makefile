@@ -33,6 +33,13 @@ deps: ## install the Debian packages and the second test uid (as root; a no-op o
 	@if [ "$$(id -u)" = 0 ] && ! id -u $(TESTUSER) >/dev/null 2>&1; then \
 	  useradd -M -s /usr/sbin/nologin $(TESTUSER); fi
 
+# The macOS Keychain backend is cgo (keyring's keychain.go is darwin && cgo):
+# keyfob is built with cgo for darwin, static without it elsewhere. The
+# helper is always static: it never touches a keychain.
+TARGETOS   := $(shell $(GO) env GOOS)
+KEYFOB_CGO := $(if $(filter darwin,$(TARGETOS)),1,0)
+# keyring's Keychain backend, as go list -deps names it.
+KEYCHAIN_DEP := github.com/99designs/go-keychain
 # VCS stamping is off (GOFLAGS above: a checkout without git, or a tree
 # git does not own, would fail the build), so make build stamps the version
 # and revision itself; keyfob version prints them.
@@ -40,8 +47,9 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 STAMP      := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
-build: ## build keyfob and git-credential-keyfob into bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(STAMP)' -o $(BIN)/ ./cmd/keyfob ./cmd/git-credential-keyfob
+build: ## build keyfob (cgo on darwin, for the Keychain) and the static git-credential-keyfob into bin/
+	CGO_ENABLED=$(KEYFOB_CGO) $(GO) build -trimpath -ldflags='-s -w $(STAMP)' -o $(BIN)/ ./cmd/keyfob
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/git-credential-keyfob
 
 test: deps build lint test-go test-darwin fuzz-short ## everything CI runs: lint, unit, real-parts and fuzz tests
 
@@ -52,8 +60,15 @@ lint: ## go vet and staticcheck (a pinned version, from the Go module proxy)
 test-go:
 	$(TESTENV) $(GO) test -race -count=1 ./...
 
-test-darwin: ## check the macOS build
-	GOOS=darwin $(GO) build ./...
+test-darwin: ## check the macOS build: it compiles, and a cgo build (what make build does there) has the Keychain backend
+	GOOS=darwin CGO_ENABLED=0 $(GO) build ./...
+	@GOOS=darwin CGO_ENABLED=1 $(GO) list -deps ./cmd/keyfob | grep -qx '$(KEYCHAIN_DEP)' || \
+	  { echo "test-darwin: a darwin cgo build of cmd/keyfob lacks $(KEYCHAIN_DEP): the Keychain backend is missing" >&2; exit 1; }
+	@GOOS=darwin CGO_ENABLED=0 $(GO) list -deps ./cmd/git-credential-keyfob | grep -q 'keyring\|keychain' && \
+	  { echo "test-darwin: the helper depends on a keychain" >&2; exit 1; } || true
+	@GOOS=darwin $(MAKE) --no-print-directory -s -n build | grep -q "^CGO_ENABLED=1 .* ./cmd/keyfob$$" || \
+	  { echo "test-darwin: make build does not enable cgo for keyfob on darwin" >&2; exit 1; }
+	@echo "test-darwin: ok (the darwin cgo build of keyfob includes $(KEYCHAIN_DEP))"
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=100000x

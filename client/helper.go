@@ -145,6 +145,12 @@ func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
 func reportHelperError(stderr io.Writer, path string, err error) {
 	var e *Error
 	switch {
+	case errors.As(err, &e) && e.Code == CodeLocked && strings.HasPrefix(e.Message, "locked: "):
+		// The keychain itself is locked; keyfob unlock would not help.
+		fmt.Fprintf(stderr, "keyfob: %s\n", e.Message)
+		if e.Hint != "" {
+			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+		}
 	case errors.As(err, &e) && e.Code == CodeLocked:
 		fmt.Fprintln(stderr, "keyfob is locked: run keyfob unlock")
 	case errors.As(err, &e) && e.Code == CodeNotFound:

@@ -132,14 +132,18 @@ type Status struct {
 	NeedsPass bool   `json:"needs_passphrase,omitempty"`
 	// NewKeyring is set while the file backend holds no item yet: the
 	// first unlock creates it with the passphrase given.
-	NewKeyring bool   `json:"new_keyring,omitempty"`
-	LockError  string `json:"lock_error,omitempty"`
-	Tokens     int    `json:"tokens"`
-	Apps       int    `json:"apps,omitempty"`
-	Socket     string `json:"socket,omitempty"`
-	AuditLog   string `json:"audit_log,omitempty"`
-	Config     string `json:"config,omitempty"`
-	ConfigErr  string `json:"config_error,omitempty"`
+	NewKeyring bool `json:"new_keyring,omitempty"`
+	// KeychainLocked says the keychain itself is locked (the login
+	// keyring): the agent serves nothing until it unlocks, then loads the
+	// tokens by itself. It is not an empty keychain.
+	KeychainLocked bool   `json:"keychain_locked,omitempty"`
+	LockError      string `json:"lock_error,omitempty"`
+	Tokens         int    `json:"tokens"`
+	Apps           int    `json:"apps,omitempty"`
+	Socket         string `json:"socket,omitempty"`
+	AuditLog       string `json:"audit_log,omitempty"`
+	Config         string `json:"config,omitempty"`
+	ConfigErr      string `json:"config_error,omitempty"`
 	// RouteErrs are routes in force that cannot answer with the tokens
 	// there are (unknown token, host outside its allowlist), each
 	// "file:line: message". Such a route answers nothing.

@@ -1,8 +1,9 @@
 // Package daemon runs the agent: it opens the listener (or takes the one
 // systemd hands over), unlocks the agent, serves it and its grants, keeps
 // the config current, runs the token checks and auto-lock, and talks to
-// the service manager (sd_notify, watchdog). Signals are the caller's: Run
-// stops when its context ends, and reloads the config on Options.Reload.
+// the service manager (sd_notify, watchdog). It keeps one agent per
+// keychain. Signals are the caller's: Run stops when its context ends, and
+// reopens the audit log and reloads the config on Options.Reload.
 package daemon
 
 import (
@@ -45,6 +46,8 @@ type Options struct {
 	// AuditPath, ConfigPath and KeyringDir are the audit log, the config
 	// file and the file backend's directory.
 	AuditPath, ConfigPath, KeyringDir string
+	// StateDir holds the lock that keeps one agent per keychain.
+	StateDir string
 	// AutoLock locks the agent after this long without a token used; 0
 	// never.
 	AutoLock time.Duration
@@ -52,7 +55,8 @@ type Options struct {
 	GitHubAPI string
 	// Notify, if set, shows a desktop notification.
 	Notify func(summary, body string) error
-	// Reload reloads the config whenever it receives (SIGHUP).
+	// Reload reopens the audit log and reloads the config whenever it
+	// receives (SIGHUP).
 	Reload <-chan os.Signal
 	// CheckEvery is how often the tokens are checked; 0 means
 	// DefaultCheckEvery.
@@ -82,6 +86,9 @@ func (o *Options) defaults() {
 	if o.KeyringDir == "" {
 		o.KeyringDir = client.KeyringDir()
 	}
+	if o.StateDir == "" {
+		o.StateDir = client.StateDir()
+	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = DefaultCheckEvery
 	}
@@ -90,7 +97,8 @@ func (o *Options) defaults() {
 // Run serves the agent until ctx ends or the listener fails. It returns
 // only after every goroutine it started has ended, the grants are gone and
 // the agent holds no secret. An agent that cannot unlock at start serves
-// locked. A live agent on the socket is ErrRunning.
+// locked. A live agent on the socket is ErrRunning; another agent on the
+// same keychain, whatever its socket, is ErrKeychainBusy.
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	log := o.Log
@@ -99,12 +107,21 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if l != nil {
+		socket = l.Addr().String()
+	}
+	kl, err := lockKeychain(&o, socket)
+	if err != nil {
+		if l != nil {
+			l.Close()
+		}
+		return err
+	}
+	defer kl.release()
 	if l == nil {
 		if l, err = listen.Unix(socket, listen.Options{}); err != nil {
 			return err
 		}
-	} else {
-		socket = l.Addr().String()
 	}
 
 	alog, err := audit.Open(o.AuditPath)
@@ -133,10 +150,11 @@ func Run(ctx context.Context, o Options) error {
 	if err := a.Start(); err != nil {
 		log.Warn("agent starts locked", zap.Error(err))
 	}
-	stopConfig := watchConfig(a, o.ConfigPath, o.Reload, log)
-
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	reload, endReopen := reopenAudit(ctx, o.Reload, alog, log)
+	stopConfig := watchConfig(a, alog, o.ConfigPath, reload, log)
+
 	// Grants are in memory only: they end, and their sockets and files go,
 	// when the agent stops (docs/sandboxes.md).
 	grants := grant.New(grant.Config{Agent: a, Log: log, Dir: grantDir(socket)})
@@ -155,6 +173,7 @@ func Run(ctx context.Context, o Options) error {
 	stop()
 	grants.Close()
 	endSession()
+	endReopen()
 	checks.Wait()
 	stopConfig()
 	sctx, cancel := context.WithTimeout(context.Background(), stopBudget)

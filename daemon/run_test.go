@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/audit"
 )
 
 // goroutines returns the ids and stacks of every goroutine but the caller.
@@ -114,6 +115,7 @@ func testOptions(t *testing.T) (Options, string) {
 		AuditPath:  filepath.Join(dir, "state", "audit.log"),
 		ConfigPath: filepath.Join(dir, "config", "config.toml"),
 		KeyringDir: filepath.Join(dir, "state", "keyring"),
+		StateDir:   filepath.Join(dir, "state"),
 	}, dir
 }
 
@@ -186,4 +188,139 @@ func TestRunRefusesALiveSocket(t *testing.T) {
 		t.Errorf("%d goroutines outlived the refused Run:\n\n%s", len(left), strings.Join(left, "\n\n"))
 	}
 	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+}
+
+// A second Run on the same keychain, on a socket of its own, is refused at
+// once, naming the first agent's pid and socket; once the first stops, the
+// keychain is free again. Another keychain is not held up.
+func TestRunOneAgentPerKeychain(t *testing.T) {
+	o, dir := testOptions(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	waitStatus(t, o.Socket, func(*client.Status) bool { return true })
+
+	second := o
+	second.Socket = filepath.Join(dir, "other", "agent.sock")
+	err := Run(context.Background(), second)
+	if !errors.Is(err, ErrKeychainBusy) || !errors.Is(err, ErrRunning) {
+		t.Fatalf("second Run on another socket = %v, want ErrKeychainBusy", err)
+	}
+	for _, want := range []string{"pid " + strconv.Itoa(os.Getpid()), "socket " + o.Socket} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("second Run = %q, want it to name %q", err, want)
+		}
+	}
+	if _, err := os.Lstat(second.Socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused agent left a socket: %v", err)
+	}
+
+	// Another keychain (another file keyring) starts beside it.
+	third := second
+	third.KeyringDir = filepath.Join(dir, "state", "keyring2")
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	done3 := make(chan error, 1)
+	go func() { done3 <- Run(ctx3, third) }()
+	waitStatus(t, third.Socket, func(*client.Status) bool { return true })
+	cancel3()
+	if err := <-done3; err != nil {
+		t.Errorf("Run on another keychain = %v", err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("first Run = %v", err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- Run(ctx2, second) }()
+	waitStatus(t, second.Socket, func(*client.Status) bool { return true })
+	cancel2()
+	if err := <-done2; err != nil {
+		t.Errorf("Run after the first stopped = %v", err)
+	}
+}
+
+// logrotate's way: rename the audit log, then SIGHUP. The agent writes the
+// next hand-out into a new audit.log, and a config's [audit] max_size makes
+// it rotate on its own.
+func TestRunReopensTheAuditLog(t *testing.T) {
+	o, _ := testOptions(t)
+	o.GitHubAPI = "http://127.0.0.1:1"
+	reload := make(chan os.Signal, 1)
+	o.Reload = reload
+	if err := os.MkdirAll(filepath.Dir(o.ConfigPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(o.ConfigPath, []byte("[audit]\nmax_size = \"4KB\"\nkeep = 100\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o) }()
+	defer func() { cancel(); <-done }()
+	waitStatus(t, o.Socket, func(s *client.Status) bool { return !s.Locked })
+
+	const canary = "ghp_canaryRUNAUDIT0000000000000000wxyz"
+	if r, err := client.Call(o.Socket, &client.Request{Op: client.OpAdd, Name: "personal",
+		Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}); err != nil || r.Code != "" {
+		t.Fatalf("add: %+v, %v", r, err)
+	}
+	get := func(path string) {
+		t.Helper()
+		r, err := client.Call(o.Socket, &client.Request{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: path}})
+		if err != nil || r.Secret.IsZero() {
+			t.Fatalf("get: %+v, %v", r, err)
+		}
+		r.Secret.Wipe()
+	}
+	get("before/rename.git")
+	if err := os.Rename(o.AuditPath, o.AuditPath+".old"); err != nil {
+		t.Fatal(err)
+	}
+	reload <- syscall.SIGHUP
+	// The reopen and the config load both run on the signal; a new file
+	// at the path says the reopen is done.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(o.AuditPath); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new audit.log after SIGHUP")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	get("after/rename.git")
+	old, _ := os.ReadFile(o.AuditPath + ".old")
+	cur, _ := os.ReadFile(o.AuditPath)
+	if !strings.Contains(string(old), "before/rename") || strings.Contains(string(old), "after/rename") || !strings.Contains(string(cur), "after/rename") {
+		t.Errorf("after rename and SIGHUP: old file %q, new file %q; want the second get in the new one", old, cur)
+	}
+
+	for i := range 100 {
+		get("load/" + strconv.Itoa(i) + ".git")
+	}
+	if _, err := os.Stat(audit.RotatedName(o.AuditPath, 1)); err != nil {
+		t.Errorf("100 gets with max_size 4KB: %v, want a rotated file", err)
+	}
+	n := 0
+	r, err := audit.OpenReader(o.AuditPath, audit.Filter{Op: "get", Decision: audit.Granted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		line, err := r.Next()
+		if err != nil {
+			break
+		}
+		if strings.Contains(string(line), canary) {
+			t.Fatal("the audit log holds the secret")
+		}
+		n++
+	}
+	if n != 101 { // the first get is in audit.log.old
+		t.Errorf("read %d granted gets across the rotated files, want 101", n)
+	}
 }

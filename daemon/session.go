@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keyfob/keyfob/daemon/agent"
+	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/config"
 	"github.com/keyfob/keyfob/daemon/notify"
 )
@@ -25,6 +26,33 @@ func statusNotifier(log *zap.Logger) func(string) {
 			log.Warn("service manager status", zap.Error(err))
 		}
 	}
+}
+
+// reopenAudit reopens alog on every signal from hup (logrotate renames the
+// file, then sends SIGHUP) and passes the signal on to the config watcher
+// on the returned channel, until ctx ends.
+func reopenAudit(ctx context.Context, hup <-chan os.Signal, alog *audit.Log, log *zap.Logger) (<-chan os.Signal, func()) {
+	out := make(chan os.Signal, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-hup:
+				if err := alog.Reopen(); err != nil {
+					log.Error("reopen the audit log; hand-outs stop until it can be written", zap.Error(err))
+				} else {
+					log.Info("audit log reopened", zap.String("path", alog.Path()))
+				}
+				select {
+				case out <- sig:
+				default: // a reload is already pending
+				}
+			}
+		}
+	})
+	return out, wg.Wait
 }
 
 // startSession tells the service manager that a serves, pings its
@@ -60,11 +88,15 @@ func startSession(ctx context.Context, a *agent.Agent, log *zap.Logger) (wait fu
 	return wg.Wait
 }
 
-// watchConfig loads the config into a and keeps it current: on changes to
-// the file and whenever reload receives. The returned function stops the
-// watcher and waits for it.
-func watchConfig(a *agent.Agent, path string, reload <-chan os.Signal, log *zap.Logger) (stop func()) {
-	w := &config.Watcher{Path: path, Set: a.SetRoutes, Log: log}
+// watchConfig loads the config into a and alog (its rotation) and keeps it
+// current: on changes to the file and whenever reload receives. The
+// returned function stops the watcher and waits for it.
+func watchConfig(a *agent.Agent, alog *audit.Log, path string, reload <-chan os.Signal, log *zap.Logger) (stop func()) {
+	w := &config.Watcher{Path: path, Set: a.SetRoutes, Log: log, Loaded: func(c *config.Config, err error) {
+		if err == nil {
+			alog.SetRotation(c.Audit.MaxSize, c.Audit.Keep)
+		}
+	}}
 	_ = w.Load() // a refused file is logged and shown in status
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -42,7 +42,7 @@ func init() {
 		"status":  {cmdStatus, "status [--json]                       agent and token states"},
 		"which":   {cmdWhich, "which URL                             which token a URL gets, and why"},
 		"token":   {cmdToken, "token URL|NAME                        print one token"},
-		"audit":   {cmdAudit, "audit [--since D] [--token NAME]      read the audit log"},
+		"audit":   {cmdAudit, "audit [--since T] [--token NAME] [--json] [--follow]  read the audit log"},
 		"version": {cmdVersion, "version                               print the version"},
 		"grant":   {cmdGrant, "grant --url URL [--url URL]... [--ttl 1h] [--max-uses N] [--label L] [--uid UID]... [--socket [PATH] | --file [PATH]]   give a sandbox scoped, expiring access"},
 		"grants":  {cmdGrants, "grants                                list the grants alive"},

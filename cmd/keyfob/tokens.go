@@ -183,7 +183,10 @@ func cmdStatus(e *env, args []string) error {
 	}
 	s := st.Status
 	state := "unlocked"
-	if s.Locked {
+	switch {
+	case s.KeychainLocked:
+		state = "locked: " + s.LockError + " (the agent loads the tokens once it is unlocked)"
+	case s.Locked:
 		state = "locked (" + s.LockError + "): run keyfob unlock"
 	}
 	fmt.Fprintf(e.stdout, "agent:   pid %d, %s backend, %s\n", s.PID, s.Backend, state)

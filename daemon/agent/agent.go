@@ -16,6 +16,7 @@ import (
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/policy"
+	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
 )
 
@@ -58,6 +59,9 @@ type Config struct {
 	// OnChange, if set, is called with Summary after every unlock, lock
 	// and change in the number of tokens (sd_notify STATUS=).
 	OnChange func(summary string)
+	// KeychainPoll is how often a locked keychain (the login keyring) is
+	// checked for an unlock; 0 means DefaultKeychainPoll.
+	KeychainPoll time.Duration
 	// WrapKeychain, if set, wraps the keychain each unlock opens. Tests
 	// use it to make the keychain fail or the process die mid-write.
 	WrapKeychain func(vault.Keychain) vault.Keychain
@@ -83,6 +87,8 @@ type Agent struct {
 	// lastActive is when a request last used or changed a token (Unix
 	// nanoseconds), for AutoLock.
 	lastActive atomic.Int64
+	// waiting is set while waitKeychain polls a locked keychain.
+	waiting atomic.Bool
 }
 
 // routeSet is the routes in force, swapped whole on a reload.
@@ -101,6 +107,9 @@ func New(cfg Config) *Agent {
 	}
 	if cfg.RotateEvery == 0 {
 		cfg.RotateEvery = 30 * 24 * time.Hour
+	}
+	if cfg.KeychainPoll <= 0 {
+		cfg.KeychainPoll = DefaultKeychainPoll
 	}
 	if cfg.WarnWithin == 0 {
 		cfg.WarnWithin = 7 * 24 * time.Hour
@@ -126,8 +135,14 @@ func errResp(code, msg, hint string) *client.Response {
 }
 
 func lockedResp(lockErr string) *client.Response {
+	if lockErr == store.ErrKeychainLocked.Error() {
+		return errResp(client.CodeLocked, "locked: "+lockErr, keychainLockedHint)
+	}
 	return errResp(client.CodeLocked, "keyfob is locked ("+lockErr+")", "run keyfob unlock")
 }
+
+// keychainLockedHint is the fix for a locked login keyring.
+const keychainLockedHint = "unlock the login keyring (log in, or unlock it in your keyring app); keyfob loads the tokens as soon as it is unlocked"
 
 func (a *Agent) credRequest(c *client.Credential) policy.Request {
 	if c == nil {

@@ -288,3 +288,28 @@ func secretOf(e *vault.Entry) string {
 	defer s.Wipe()
 	return s.Reveal()
 }
+
+// A token's warning in the log carries the token and its state as fields,
+// so the journal can select it (journalctl TOKEN=personal STATE=...), and
+// never the secret.
+func TestCheckWarningsAreStructured(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, "personal", canary, "github.com")
+	f.now = f.now.Add(31 * 24 * time.Hour)
+	if w := f.a.Check(); len(w) != 1 {
+		t.Fatalf("Check = %q, want one warning", w)
+	}
+	got := f.logs.FilterMessageSnippet("token personal is rotation-due").All()
+	if len(got) != 1 {
+		t.Fatalf("%d warnings logged about personal, want 1", len(got))
+	}
+	fields := got[0].ContextMap()
+	if fields[LogToken] != "personal" || fields[LogState] != StateRotationDue || fields[LogFP] == "" {
+		t.Errorf("warning fields = %v, want token personal, state %s and a fingerprint", fields, StateRotationDue)
+	}
+	for k, v := range fields {
+		if strings.Contains(fmt.Sprint(v), "canary") {
+			t.Errorf("field %s holds the secret", k)
+		}
+	}
+}

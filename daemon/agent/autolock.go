@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// active records that a request used or changed a token.
+// active records that a request was handed a secret or made a change
+// (Answer); polling reads do not count.
 func (a *Agent) active() { a.lastActive.Store(a.cfg.Now().UnixNano()) }
 
 // changed reports the agent's summary to OnChange.
@@ -16,8 +17,9 @@ func (a *Agent) changed() {
 }
 
 // RunAutoLock locks the agent once it has been idle for Config.AutoLock,
-// checking a few times per period, until ctx ends. A ping or a status
-// request does not count as use. It returns at once when AutoLock is 0.
+// checking a few times per period, until ctx ends. Only a hand-out or a
+// change counts as use: ping, status, list, which (and so doctor and
+// grants, which use them) do not. It returns at once when AutoLock is 0.
 func (a *Agent) RunAutoLock(ctx context.Context) {
 	if a.cfg.AutoLock <= 0 {
 		return

@@ -73,9 +73,12 @@ func TestOnChangeFollowsUnlockLockAndTokens(t *testing.T) {
 func TestAutoLock(t *testing.T) {
 	s := newSessionAgent(t, 15*time.Minute)
 	get := &client.Request{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com"}}
+	s.addToken(t)
 
 	s.advance(10 * time.Minute)
-	s.do(t, get) // use: the idle time starts again
+	if r := s.do(t, get); r.Secret.IsZero() { // use: the idle time starts again
+		t.Fatalf("get = %q %q, want a token", r.Code, r.Error)
+	}
 	s.advance(10 * time.Minute)
 	s.do(t, &client.Request{Op: client.OpStatus}) // not use
 	if s.a.lockIfIdle() {
@@ -97,6 +100,40 @@ func TestAutoLock(t *testing.T) {
 	}
 	if last := s.changes[len(s.changes)-1]; last != "locked" {
 		t.Errorf("OnChange last saw %q, want locked", last)
+	}
+}
+
+func (s *sessionAgent) addToken(t *testing.T) {
+	t.Helper()
+	if r := s.do(t, &client.Request{Op: client.OpAdd, Name: "personal", Meta: &client.TokenMeta{Hosts: []string{"github.com"}},
+		Secret: client.NewSecret("ghp_sessionTOKEN00000000000000000wxyz")}); r.Code != "" {
+		t.Fatalf("add: %s %s", r.Code, r.Error)
+	}
+}
+
+// TestAutoLockIgnoresPolling polls the agent the way a status bar, doctor
+// or a grant's which do, every minute, and the agent still locks 15
+// minutes after the last hand-out.
+func TestAutoLockIgnoresPolling(t *testing.T) {
+	s := newSessionAgent(t, 15*time.Minute)
+	s.addToken(t)
+	polls := []*client.Request{
+		{Op: client.OpPing}, {Op: client.OpStatus}, {Op: client.OpList},
+		{Op: client.OpWhich, Cred: &client.Credential{Protocol: "https", Host: "github.com"}},
+		{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "example.org"}}, // no match: nothing handed out
+		{Op: "no-such-op"},
+	}
+	for i := range 15 {
+		if s.a.lockIfIdle() {
+			t.Fatalf("locked %d minutes after the last change, want 15", i)
+		}
+		s.advance(time.Minute)
+		for _, r := range polls {
+			s.do(t, r)
+		}
+	}
+	if !s.a.lockIfIdle() {
+		t.Fatal("still unlocked 15 minutes after the last change, polled every minute")
 	}
 }
 

@@ -74,9 +74,6 @@ var handlers = map[string]handler{
 
 // Handle implements server.Handler.
 func (a *Agent) Handle(ctx context.Context, peer peercred.Cred, req *client.Request) *client.Response {
-	if req.Op != client.OpPing && req.Op != client.OpStatus {
-		a.active()
-	}
 	h := handlers[req.Op]
 	if h == nil {
 		return a.Malformed(peer, fmt.Errorf("unknown op %q", clip(req.Op, 32)))
@@ -128,6 +125,12 @@ func (a *Agent) Answer(peer peercred.Cred, o Outcome) *client.Response {
 			}
 			return r
 		}
+	}
+	// Only use counts for auto-lock: a secret handed out or a change
+	// made. Reads that poll (status, list, which, ping, doctor, grants)
+	// never keep the agent unlocked.
+	if ch != nil || !resp.Secret.IsZero() {
+		a.active()
 	}
 	if o.After != nil {
 		o.After(resp)

@@ -32,8 +32,19 @@ func (a *Agent) Start() error {
 	return err
 }
 
-// Unlock opens the keychain and reads every keyfob item into memory.
+// Unlock opens the keychain and reads every keyfob item into memory. A
+// locked keychain (store.ErrKeychainLocked) leaves the agent locked, saying
+// so, and waiting for the keychain to unlock.
 func (a *Agent) Unlock(pass client.Secret) error {
+	err := a.open(pass)
+	if errors.Is(err, store.ErrKeychainLocked) {
+		a.waitKeychain()
+	}
+	return err
+}
+
+// open opens the keychain and loads it, once.
+func (a *Agent) open(pass client.Secret) error {
 	st, err := store.Open(store.Options{Backend: a.cfg.Backend, Dir: a.cfg.Dir, PassDir: a.cfg.PassDir, Passphrase: pass})
 	if err == nil {
 		var kc vault.Keychain = st
@@ -60,8 +71,59 @@ func (a *Agent) Unlock(pass client.Secret) error {
 		}
 		st.Close()
 	}
+	if errors.Is(err, store.ErrKeychainLocked) {
+		// Locked is not empty: say so and serve nothing.
+		a.vault.SetLockErr(store.ErrKeychainLocked.Error())
+		return err
+	}
 	a.vault.SetLockErr(err.Error())
 	return err
+}
+
+// DefaultKeychainPoll is how often a locked keychain is checked for an
+// unlock.
+const DefaultKeychainPoll = 2 * time.Second
+
+// waitKeychain polls a locked keychain (without prompting again) until it
+// unlocks, then unlocks the agent: the user logged in, or unlocked the
+// login keyring in the keyring app. It ends when the agent stops, or is
+// unlocked or locked for another reason meanwhile. At most one runs.
+func (a *Agent) waitKeychain() {
+	if !a.waiting.CompareAndSwap(false, true) {
+		return
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		defer a.waiting.Store(false)
+		t := time.NewTicker(a.cfg.KeychainPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.life.Done():
+				return
+			case <-t.C:
+			}
+			if s := a.vault.Snapshot(); !s.Locked() || s.LockErr != store.ErrKeychainLocked.Error() {
+				return
+			}
+			locked, err := store.KeychainLocked(a.cfg.Backend)
+			if err != nil {
+				a.log.Debug("keychain lock state", zap.Error(err))
+				continue
+			}
+			if locked {
+				continue
+			}
+			if err := a.open(client.Secret{}); err == nil {
+				a.log.Info("the keychain unlocked; tokens loaded")
+				return
+			} else if !errors.Is(err, store.ErrKeychainLocked) {
+				a.log.Warn("the keychain unlocked but cannot be read", zap.Error(err))
+				return
+			}
+		}
+	}()
 }
 
 // unlock handles keyfob unlock: audited before it is made, so no audit
@@ -158,6 +220,15 @@ func (a *Agent) Shutdown(ctx context.Context) {
 // Wait waits for background work (re-validations) to finish.
 func (a *Agent) Wait() { a.bg.Wait() }
 
+// Field names of the agent's structured log lines about a token; in the
+// journal they are TOKEN, STATE, REASON and FP.
+const (
+	LogToken  = "token"
+	LogState  = "state"
+	LogReason = "reason"
+	LogFP     = "fp"
+)
+
 // Check logs a warning for every token that is due, expiring, expired,
 // invalid or missing permissions, sends each as a desktop notification when
 // Config.Notify is set, and returns the warnings.
@@ -170,10 +241,12 @@ func (a *Agent) Check() []string {
 		case StateOK, StateSuspect, StateUnverified:
 			continue
 		}
-		out = append(out, fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name))
+		w := fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name)
+		out = append(out, w)
+		// Structured, so journalctl TOKEN=NAME or STATE=expired finds it.
+		a.log.Warn(w, zap.String(LogToken, e.Name), zap.String(LogState, st), zap.String(LogReason, why), zap.String(LogFP, e.FP))
 	}
 	for _, w := range out {
-		a.log.Warn(w)
 		if a.cfg.Notify != nil {
 			if err := a.cfg.Notify("keyfob: a token needs attention", w); err != nil {
 				a.log.Debug("desktop notification", zap.Error(err))

@@ -163,6 +163,7 @@ func (a *Agent) statusOf(s *vault.Snapshot) *client.Status {
 	}
 	st.NeedsPass = st.Locked && a.cfg.Backend == store.File
 	st.NewKeyring = st.NeedsPass && store.FileKeyringIsNew(a.cfg.Dir)
+	st.KeychainLocked = st.Locked && s.LockErr == store.ErrKeychainLocked.Error()
 	return st
 }
 

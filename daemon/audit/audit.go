@@ -5,10 +5,12 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -153,12 +155,19 @@ func clip(s string, n int) string {
 	return s[:cut] + Truncated
 }
 
-// Log is an open audit log.
+// Log is an open audit log. Before each line it checks that its file
+// still has the log's name (a rename or a removal, by logrotate or by
+// hand, is noticed and the log reopened), so a decision is never audited
+// into a file that no longer has a name; with a size cap it rotates the
+// file itself (SetRotation).
 type Log struct {
 	mu   sync.Mutex
 	f    *os.File
 	core zapcore.Core
 	path string
+	// maxSize and keep are the rotation: 0 never rotates.
+	maxSize int64
+	keep    int
 }
 
 // Open opens (creating 0600, appending) the audit log at path, creating its
@@ -167,24 +176,105 @@ func Open(path string) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	l := &Log{path: path}
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// open opens the file at l.path (creating it 0600) as the log's file,
+// closing the one before.
+func (l *Log) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open audit log: %w", err)
+		return fmt.Errorf("open audit log: %w", err)
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		f.Close()
-		return nil, fmt.Errorf("audit log %s is readable by others (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
+		return fmt.Errorf("audit log %s is readable by others (mode %04o): run chmod 600 %s", l.path, fi.Mode().Perm(), l.path)
 	}
 	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{
 		TimeKey:    FieldTime,
 		EncodeTime: zapcore.RFC3339NanoTimeEncoder,
 		LineEnding: "\n",
 	})
-	return &Log{f: f, path: path, core: zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.DebugLevel)}, nil
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.core = f, zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.DebugLevel)
+	return nil
 }
 
 // Path returns the log's file name.
 func (l *Log) Path() string { return l.path }
+
+// SetRotation makes the log rotate once its file reaches maxSize bytes:
+// audit.log becomes audit.log.1, audit.log.1 becomes audit.log.2, and so
+// on, keeping keep of them; the oldest goes. Each is renamed whole between
+// two lines, so no line is split or lost. maxSize 0 never rotates.
+func (l *Log) SetRotation(maxSize int64, keep int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.maxSize, l.keep = maxSize, max(keep, 1)
+}
+
+// Reopen closes the file and opens the one at the log's path, creating
+// it (SIGHUP, after logrotate renamed it).
+func (l *Log) Reopen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open()
+}
+
+// current makes sure l.f is the file at l.path, reopening when the path
+// names another file or none, and rotates a file at its size cap. It
+// returns where the next line starts.
+func (l *Log) current() (int64, error) {
+	open, err := l.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	named, err := os.Stat(l.path)
+	if err != nil || !os.SameFile(open, named) {
+		// Renamed or removed: the next line goes to a file of that name.
+		if err := l.open(); err != nil {
+			return 0, err
+		}
+	}
+	end, err := l.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	if l.maxSize > 0 && end >= l.maxSize {
+		if err := l.rotate(); err != nil {
+			return 0, err
+		}
+		end = 0
+	}
+	return end, nil
+}
+
+// RotatedName is the name of the n-th rotated file of the log at path
+// (path.1 is the newest).
+func RotatedName(path string, n int) string { return path + "." + strconv.Itoa(n) }
+
+// rotate shifts the rotated files up by one, dropping the oldest, renames
+// the log's file to path.1 and opens a new one.
+func (l *Log) rotate() error {
+	if err := os.Remove(RotatedName(l.path, l.keep)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rotate audit log: %w", err)
+	}
+	for n := l.keep - 1; n >= 1; n-- {
+		if err := os.Rename(RotatedName(l.path, n), RotatedName(l.path, n+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rotate audit log: %w", err)
+		}
+	}
+	if err := os.Rename(l.path, RotatedName(l.path, 1)); err != nil {
+		return fmt.Errorf("rotate audit log: %w", err)
+	}
+	return l.open()
+}
 
 // Write appends e as one line. The caller must not hand anything out when
 // Write fails: a decision that cannot be audited is not made.
@@ -194,15 +284,16 @@ func (l *Log) Write(e Event) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	end, err := l.current()
+	if err != nil {
+		return fmt.Errorf("write audit log %s: %w", l.path, err)
+	}
 	// A full disk can take part of a line before failing (ENOSPC after a
 	// short write). Cut the file back to where the line began, so the next
 	// line does not start in the middle of this one.
-	end, serr := l.f.Seek(0, io.SeekEnd)
-	err := l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
+	err = l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
 	if err != nil {
-		if serr == nil {
-			_ = l.f.Truncate(end)
-		}
+		_ = l.f.Truncate(end)
 		return fmt.Errorf("write audit log %s: %w", l.path, err)
 	}
 	return nil

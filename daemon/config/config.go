@@ -26,12 +26,15 @@ type Config struct {
 	// Table holds the routes, each with its Source set to "path:line",
 	// compiled once; it is never nil.
 	Table *policy.Table
+	// Audit is the audit log's rotation ([audit]).
+	Audit Audit
 }
 
 // file is the TOML layout. A new section is a new field here; keys that no
 // field takes are errors, so typos do not pass silently.
 type file struct {
 	Route []routeEntry `toml:"route"`
+	Audit auditEntry   `toml:"audit"`
 }
 
 type routeEntry struct {
@@ -161,10 +164,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	probs = append(probs, policy.CheckRoutes(validMatches(routes))...)
+	aud, aprobs := parseAudit(path, lines, f.Audit)
+	probs = append(probs, aprobs...)
 	if len(probs) > 0 {
 		return nil, &Error{Path: path, Problems: probs}
 	}
-	return &Config{Path: path, Exists: true, Table: policy.Compile(routes)}, nil
+	return &Config{Path: path, Exists: true, Table: policy.Compile(routes), Audit: aud}, nil
 }
 
 func validMatches(rs []policy.Route) []policy.Route {

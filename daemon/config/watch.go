@@ -31,7 +31,8 @@ type Watcher struct {
 	Log *zap.Logger
 	// Debounce defaults to DefaultDebounce.
 	Debounce time.Duration
-	// Loaded, when set, is called after every load attempt (tests).
+	// Loaded, when set, is called after every load attempt, with the
+	// config (nil when refused) and the error.
 	Loaded func(c *Config, err error)
 	// Watching, when set, is called once the watch is in place (tests).
 	Watching func()

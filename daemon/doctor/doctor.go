@@ -157,6 +157,10 @@ func (r *report) agent(path string, call func(string, *client.Request) (*client.
 	}
 	s := resp.Status
 	switch {
+	case s.KeychainLocked:
+		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError),
+			"unlock the login keyring (log in, or unlock it in your keyring app); the agent loads the tokens by itself")
+		return nil
 	case s.Locked && (s.NeedsPass || strings.Contains(s.LockError, "keyfob lock") || strings.Contains(s.LockError, "waiting")):
 		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError), "keyfob unlock")
 		return nil

@@ -180,6 +180,12 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
 	}
+	if opts.Backend == SecretService {
+		if err := checkUnlocked(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
+		}
+	}
 	s.kr = kr
 	if opts.Backend == File {
 		if err := s.checkPassphrase(); err != nil {
@@ -473,10 +479,15 @@ func syncFile(path string) error {
 // Remove deletes a token.
 func (s *Store) Remove(name string) error { return s.remove(keyPrefix, name) }
 
-// DefaultBackend is secret-service when a session bus answered at start, and
-// file otherwise.
+// DefaultBackend is keychain on macOS (when built with cgo, as make build
+// builds it there), secret-service when a session bus answered at start,
+// and file otherwise.
 func DefaultBackend() string {
-	if slices.Contains(keyring.AvailableBackends(), keyring.SecretServiceBackend) {
+	avail := keyring.AvailableBackends()
+	switch {
+	case slices.Contains(avail, keyring.KeychainBackend):
+		return Keychain
+	case slices.Contains(avail, keyring.SecretServiceBackend):
 		return SecretService
 	}
 	return File
