@@ -64,7 +64,7 @@ func startSession(ctx context.Context, a *agent.Agent, log *zap.Logger) (wait fu
 // the file and whenever reload receives. The returned function stops the
 // watcher and waits for it.
 func watchConfig(a *agent.Agent, path string, reload <-chan os.Signal, log *zap.Logger) (stop func()) {
-	w := &config.Watcher{Path: path, Set: a.SetRoutes, Log: log}
+	w := &config.Watcher{Path: path, Set: a.SetRoutes, SetGitHub: a.SetGitHubHosts, Log: log}
 	_ = w.Load() // a refused file is logged and shown in status
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

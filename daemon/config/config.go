@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
 )
 
@@ -26,12 +27,17 @@ type Config struct {
 	// Table holds the routes, each with its Source set to "path:line",
 	// compiled once; it is never nil.
 	Table *policy.Table
+	// GitHub is the GitHub Enterprise Server hosts from [[github]]
+	// tables, with their API and web bases as written ("" for the
+	// defaults that github.NewHosts fills in).
+	GitHub []github.Host
 }
 
 // file is the TOML layout. A new section is a new field here; keys that no
 // field takes are errors, so typos do not pass silently.
 type file struct {
-	Route []routeEntry `toml:"route"`
+	Route  []routeEntry  `toml:"route"`
+	GitHub []githubEntry `toml:"github"`
 }
 
 type routeEntry struct {
@@ -161,10 +167,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	probs = append(probs, policy.CheckRoutes(validMatches(routes))...)
+	gh, ghProbs := githubHosts(path, lines, f.GitHub)
+	probs = append(probs, ghProbs...)
 	if len(probs) > 0 {
 		return nil, &Error{Path: path, Problems: probs}
 	}
-	return &Config{Path: path, Exists: true, Table: policy.Compile(routes)}, nil
+	return &Config{Path: path, Exists: true, Table: policy.Compile(routes), GitHub: gh}, nil
 }
 
 func validMatches(rs []policy.Route) []policy.Route {
