@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -86,10 +88,10 @@ func (a *Agent) validate(ctx context.Context, name string, hosts []string, secre
 	defer cancel()
 	v, err := github.New(base).Validate(ctx, secret)
 	var ae *github.APIError
-	unverified := func(why string) (verdict, error) {
+	unverified := func(why, detail string) (verdict, error) {
 		a.log.Warn("token not validated", zap.String("api", base), zap.Error(err))
-		return verdict{result: Unverified, msg: why,
-			warning: why + ", so the token is stored unverified; keyfob checks it again when git reports a rejection"}, nil
+		return verdict{result: Unverified, msg: why + detail,
+			warning: why + ", so the token is stored unverified" + detail + "; keyfob checks it again when git reports a rejection"}, nil
 	}
 	switch {
 	case err == nil:
@@ -104,7 +106,7 @@ func (a *Agent) validate(ctx context.Context, name string, hosts []string, secre
 	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return verdict{}, fmt.Errorf("validation cut short: %w", ctx.Err())
 	case errors.Is(err, github.ErrUnreachable):
-		return unverified("the GitHub API at " + base + "/user did not answer (" + clip(unreachableCause(err), 120) + ")")
+		return unverified("could not reach the GitHub API at "+base, " ("+clip(unreachableCause(err), 120)+")")
 	}
 	if u, org, ok := github.SSORequired(err); ok {
 		vd := verdict{result: Unverified, msg: "SAML SSO: organization " + org + " requires authorizing the token",
@@ -114,7 +116,7 @@ func (a *Agent) validate(ctx context.Context, name string, hosts []string, secre
 	}
 	switch {
 	case errors.As(err, &ae) && ae.Status >= 500:
-		return unverified(fmt.Sprintf("the GitHub API at %s/user answered %d", base, ae.Status))
+		return unverified(fmt.Sprintf("the GitHub API at %s/user answered %d", base, ae.Status), "")
 	case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
 		r := &refusal{err: err,
 			msg:  fmt.Sprintf("GET %s/user answered 404: %s is probably not the REST API of %s", base, base, host.Name),
@@ -127,12 +129,20 @@ func (a *Agent) validate(ctx context.Context, name string, hosts []string, secre
 	return verdict{}, &refusal{err: err, msg: "GitHub refused the token: " + err.Error(), hint: "check the token, or pass --no-verify to store it unchecked"}
 }
 
-// unreachableCause is the cause of an unreachable API, without the
-// sentinel's own words.
+// unreachableCause is the cause of an unreachable API in a few words
+// ("connection refused", "context deadline exceeded"): the URL is named
+// already.
 func unreachableCause(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, github.ErrUnreachable.Error()+": ")
-	return s
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), github.ErrUnreachable.Error()+": ")
 }
 
 func joinNonEmpty(a, b string) string {

@@ -27,13 +27,12 @@ func NewEnterpriseServer() *Server { return NewServerWith(Options{PathPrefix: "/
 // NewServerWith starts a fake API shaped by o. Close it when done.
 func NewServerWith(o Options) *Server {
 	s := newServer()
-	h := s.logged(s.mux)
+	var h http.Handler = s.mux
 	if p := strings.TrimSuffix(o.PathPrefix, "/"); p != "" {
 		inner := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rest, ok := strings.CutPrefix(r.URL.Path, p)
 			if !ok || (rest != "" && rest[0] != '/') {
-				s.note(r, http.StatusNotFound)
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
 				w.WriteHeader(http.StatusNotFound)
 				_, _ = w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Page not found · GitHub</title></head><body>Not Found</body></html>\n"))
@@ -45,6 +44,7 @@ func NewServerWith(o Options) *Server {
 			inner.ServeHTTP(w, r2)
 		})
 	}
+	h = s.logged(h)
 	if o.TLS {
 		s.srv = httptest.NewTLSServer(h)
 	} else {
