@@ -52,6 +52,7 @@ func NewServerWith(o Options) *Server {
 	}
 	s.URL = s.srv.URL
 	s.API = s.URL + strings.TrimSuffix(o.PathPrefix, "/")
+	s.enterprise = o.PathPrefix != ""
 	return s
 }
 
@@ -60,6 +61,17 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// meta is GET /meta, which needs no token; an Enterprise Server names its
+// version in it.
+func (s *Server) meta(w http.ResponseWriter, _ *http.Request) {
+	m := map[string]any{"verifiable_password_authentication": !s.enterprise, "ssh_key_fingerprints": map[string]string{
+		"SHA256_ED25519": "+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU"}}
+	if s.enterprise {
+		m["installed_version"] = "3.14.2"
+	}
+	writeJSON(w, http.StatusOK, m)
 }
 
 // CertPEM returns the certificate of a TLS fake, PEM-encoded, for

@@ -58,6 +58,8 @@ type Server struct {
 	failing  int                        // Fail
 	sso      map[string]map[string]bool // org -> tokens authorized (ghe.go)
 	orgs     map[string]bool
+	// enterprise: an Enterprise Server fake (NewEnterpriseServer).
+	enterprise bool
 }
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
@@ -68,6 +70,7 @@ func newServer() *Server {
 	mux := http.NewServeMux()
 	s.mux = mux
 	mux.HandleFunc("GET /orgs/{org}", s.org)
+	mux.HandleFunc("GET /meta", s.meta)
 	mux.HandleFunc("GET /user", s.user)
 	mux.HandleFunc("GET /repos/{owner}/{repo}", s.repo)
 	mux.HandleFunc("GET /app/installations/{id}", s.getInstallation)
