@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -139,6 +140,10 @@ func unreachableCause(err error) string {
 		var oe *net.OpError
 		if errors.As(err, &oe) {
 			err = oe.Err
+		}
+		var se *os.SyscallError
+		if errors.As(err, &se) {
+			err = se.Err
 		}
 		return err.Error()
 	}

@@ -1,11 +1,14 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/keyfob/keyfob/daemon/github"
+	"github.com/keyfob/keyfob/daemon/policy"
 )
 
 func TestGitHubHosts(t *testing.T) {
@@ -44,5 +47,29 @@ web  = "http://127.0.0.1:9000"
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) = %v, want %q", tc.src, err, tc.want)
 		}
+	}
+}
+
+// The watcher hands every config that loads its [[github]] hosts, and
+// leaves the hosts in force when a file is refused.
+func TestWatcherSetsGitHubHosts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	var got [][]github.Host
+	w := &Watcher{Path: path, Set: func(*policy.Table, string) {}, SetGitHub: func(h []github.Host) { got = append(got, h) }}
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[[github]]\nhost = \"a.example\"\n")
+	_ = w.Load()
+	write("[[github]]\nhost = \"b.example\"\napi = \"https://b.example/api/v3\"\n")
+	_ = w.Load()
+	write("[[github]]\nhost = \n")
+	if w.Load() == nil {
+		t.Fatal("a broken file loaded")
+	}
+	if len(got) != 2 || got[0][0].Name != "a.example" || got[1][0].Name != "b.example" || got[1][0].API != "https://b.example/api/v3" {
+		t.Fatalf("SetGitHub got %+v, want a.example then b.example, and nothing for the refused file", got)
 	}
 }
