@@ -121,6 +121,16 @@ type TokenInfo struct {
 	// RejectedAt is where git last reported a rejection (host/path).
 	RejectedAt   string    `json:"rejected_at,omitempty"`
 	LastRejected time.Time `json:"last_rejected,omitzero"`
+	// SSO lists the organizations that refuse the token until it is
+	// authorized for their SAML single sign-on (state sso-required).
+	SSO []SSO `json:"sso,omitempty"`
+}
+
+// SSO is an organization that asks for a token's SAML SSO authorization,
+// and where to give it.
+type SSO struct {
+	Org string `json:"org"`
+	URL string `json:"url"`
 }
 
 // Status describes the agent.

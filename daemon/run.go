@@ -51,8 +51,9 @@ type Options struct {
 	// AutoLock locks the agent after this long without a token used; 0
 	// never.
 	AutoLock time.Duration
-	// GitHubAPI overrides github.com's API base.
-	GitHubAPI string
+	// GitHubAPI and GitHubURL override github.com's API and web bases
+	// (KEYFOB_GITHUB_API, KEYFOB_GITHUB_URL).
+	GitHubAPI, GitHubURL string
 	// Notify, if set, shows a desktop notification.
 	Notify func(summary, body string) error
 	// Reload reopens the audit log and reloads the config whenever it
@@ -143,6 +144,7 @@ func Run(ctx context.Context, o Options) error {
 		AutoLock:   o.AutoLock,
 		OnChange:   statusNotifier(log),
 		GitHubAPI:  o.GitHubAPI,
+		GitHubURL:  o.GitHubURL,
 		Notify:     o.Notify,
 
 		WrapKeychain: o.WrapKeychain,

@@ -92,7 +92,7 @@ func startSession(ctx context.Context, a *agent.Agent, log *zap.Logger) (wait fu
 // current: on changes to the file and whenever reload receives. The
 // returned function stops the watcher and waits for it.
 func watchConfig(a *agent.Agent, alog *audit.Log, path string, reload <-chan os.Signal, log *zap.Logger) (stop func()) {
-	w := &config.Watcher{Path: path, Set: a.SetRoutes, Log: log, Loaded: func(c *config.Config, err error) {
+	w := &config.Watcher{Path: path, Set: a.SetRoutes, SetGitHub: a.SetGitHubHosts, Log: log, Loaded: func(c *config.Config, err error) {
 		if err == nil {
 			alog.SetRotation(c.Audit.MaxSize, c.Audit.Keep)
 		}

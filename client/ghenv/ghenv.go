@@ -1,6 +1,7 @@
 // Package ghenv hands a GitHub token to a command the way gh and other
 // GitHub tools read one: GH_TOKEN and GITHUB_TOKEN, and GH_ENTERPRISE_TOKEN
-// as well for a host other than github.com. Run runs the command with it,
+// and GITHUB_ENTERPRISE_TOKEN as well for a host other than github.com
+// (with GH_HOST naming the host, as gh asks, when it is known). Run runs the command with it,
 // passes signals on, and returns the command's exit status. It uses the
 // standard library only.
 package ghenv
@@ -39,17 +40,17 @@ func Enterprise(hosts []string) bool {
 }
 
 // Env returns env with GH_TOKEN and GITHUB_TOKEN set to token, and
-// GH_ENTERPRISE_TOKEN as well when enterprise is set; values env had for
-// them are dropped.
+// GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN as well when enterprise
+// is set; values env had for them are dropped.
 func Env(env []string, token client.Secret, enterprise bool) []string {
 	vars := []string{"GH_TOKEN", "GITHUB_TOKEN"}
 	if enterprise {
-		vars = append(vars, "GH_ENTERPRISE_TOKEN")
+		vars = append(vars, "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 	}
 	out := make([]string, 0, len(env)+len(vars))
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "GH_TOKEN" || k == "GITHUB_TOKEN" || k == "GH_ENTERPRISE_TOKEN" {
+		if k == "GH_TOKEN" || k == "GITHUB_TOKEN" || k == "GH_ENTERPRISE_TOKEN" || k == "GITHUB_ENTERPRISE_TOKEN" {
 			continue
 		}
 		out = append(out, kv)
@@ -58,6 +59,20 @@ func Env(env []string, token client.Secret, enterprise bool) []string {
 		out = append(out, k+"="+token.Reveal())
 	}
 	return out
+}
+
+// WithHost returns env with GH_HOST set to host, the GitHub gh talks to
+// outside a checkout of one of its repositories (an Enterprise host's
+// token is read from GH_ENTERPRISE_TOKEN for it); GH_HOST's old value is
+// dropped.
+func WithHost(env []string, host string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != "GH_HOST" {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "GH_HOST="+host)
 }
 
 // Run runs argv with the token in its environment (Env over this

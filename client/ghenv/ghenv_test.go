@@ -38,12 +38,19 @@ func TestEnv(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"github.com"}, []string{"PATH=/bin", "GH_TOKEN=ghp_canaryEXEC", "GITHUB_TOKEN=ghp_canaryEXEC"}},
-		{[]string{"ghe.corp:8443"}, []string{"PATH=/bin", "GH_TOKEN=ghp_canaryEXEC", "GITHUB_TOKEN=ghp_canaryEXEC", "GH_ENTERPRISE_TOKEN=ghp_canaryEXEC"}},
+		{[]string{"ghe.corp:8443"}, []string{"PATH=/bin", "GH_TOKEN=ghp_canaryEXEC", "GITHUB_TOKEN=ghp_canaryEXEC", "GH_ENTERPRISE_TOKEN=ghp_canaryEXEC", "GITHUB_ENTERPRISE_TOKEN=ghp_canaryEXEC"}},
 	}
 	for _, tt := range tests {
 		if got := Env(env, tok, Enterprise(tt.hosts)); !slices.Equal(got, tt.want) {
 			t.Errorf("Env(%v) = %q, want %q", tt.hosts, got, tt.want)
 		}
+	}
+}
+
+func TestWithHost(t *testing.T) {
+	got := WithHost([]string{"GH_HOST=github.com", "PATH=/bin"}, "ghe.corp:8443")
+	if want := []string{"PATH=/bin", "GH_HOST=ghe.corp:8443"}; !slices.Equal(got, want) {
+		t.Errorf("WithHost = %q, want %q", got, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/keyfob/keyfob/daemon/doctor"
 )
@@ -12,7 +13,7 @@ func cmdDoctor(e *env, args []string) error {
 	if _, err := parseFlags(newFlags("doctor", e), args); err != nil {
 		return err
 	}
-	findings := doctor.Run(doctor.Options{})
+	findings := doctor.Run(doctor.Options{GitHubAPI: os.Getenv("KEYFOB_GITHUB_API")})
 	for _, f := range findings {
 		if f.Level == doctor.OK {
 			fmt.Fprintf(e.stdout, "ok       %s\n", f.Message)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/ghenv"
+	"github.com/keyfob/keyfob/daemon/config"
+	"github.com/keyfob/keyfob/daemon/github"
 )
 
 func cmdExec(e *env, args []string) error {
@@ -77,11 +79,26 @@ func cmdExec(e *env, args []string) error {
 			}
 		}
 	}
-	code, err := ghenv.Run(argv, e.stdin, e.stdout, e.stderr, resp.Secret, ghenv.Enterprise(hosts))
+	enterprise := ghenv.Enterprise(hosts)
+	env := ghenv.Env(os.Environ(), resp.Secret, enterprise)
+	if req.Cred != nil && githubHosts().IsEnterprise(req.Cred.Host) {
+		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
+	}
+	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env)
 	if err == nil && code != 0 {
 		return exitError(code)
 	}
 	return err
+}
+
+// githubHosts returns the GitHub hosts the config declares, as the agent
+// knows them; github.com and GHE.com only when the config does not load.
+func githubHosts() *github.Hosts {
+	var ent []github.Host
+	if c, err := config.Load(client.ConfigPath()); err == nil {
+		ent = c.GitHub
+	}
+	return github.NewHosts(os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"), ent)
 }
 
 // execRequest builds the token request: by name, by URL, or by the current

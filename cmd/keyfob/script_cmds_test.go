@@ -27,10 +27,31 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 	st := ts.Value("state").(*scriptState)
 	switch args[0] {
 	case "start":
-		s := githubtest.NewServer()
+		// start [enterprise] [tls]: enterprise serves under /api/v3
+		// (GITHUB_API is the base with it) and sets GHE_HOST to the
+		// fake's host:port; tls serves https and points SSL_CERT_FILE
+		// at its certificate, for the agent and gh alike.
+		var o githubtest.Options
+		for _, a := range args[1:] {
+			switch a {
+			case "enterprise":
+				o.PathPrefix = "/api/v3"
+			case "tls":
+				o.TLS = true
+			default:
+				ts.Fatalf("githubapi start: unknown option %q", a)
+			}
+		}
+		s := githubtest.NewServerWith(o)
 		ts.Defer(s.Close)
 		st.api = s
-		ts.Setenv("GITHUB_API", s.URL)
+		ts.Setenv("GITHUB_API", s.API)
+		ts.Setenv("GHE_HOST", strings.TrimPrefix(strings.TrimPrefix(s.URL, "https://"), "http://"))
+		if o.TLS {
+			ca := ts.MkAbs("ghe-ca.pem")
+			ts.Check(os.WriteFile(ca, s.CertPEM(), 0o600))
+			ts.Setenv("SSL_CERT_FILE", ca)
+		}
 		for k, v := range map[string]string{
 			"GH_HOST":               "github.localhost",
 			"HTTP_PROXY":            s.URL,
@@ -67,6 +88,20 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 		st.api.Repo(args[1], args[2], args[3], args[4:]...)
 	case "down":
 		st.api.Close()
+	case "fail":
+		// fail STATUS: every answer is STATUS (0: answer again)
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		st.api.Fail(n)
+	case "sso":
+		// sso ORG [TOKEN...]: ORG enforces SAML SSO; TOKENs are authorized
+		st.api.SSO(args[1])
+		for _, t := range args[2:] {
+			st.api.AuthorizeSSO(args[1], t)
+		}
+	case "longtokens":
+		// longtokens: minted tokens are ghs_APPID_<JWT>
+		st.api.SetLongTokens(true)
 	case "app":
 		githubAPIApp(ts, st, args[1:])
 	case "log":

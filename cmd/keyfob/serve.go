@@ -71,6 +71,7 @@ func cmdServe(e *env, args []string) error {
 		Log:        log,
 		AutoLock:   *autoLock,
 		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
+		GitHubURL:  os.Getenv("KEYFOB_GITHUB_URL"),
 		Notify:     desktop.Notify,
 		Reload:     hup,
 

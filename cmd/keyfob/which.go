@@ -28,4 +28,7 @@ func printWhich(w io.Writer, resp *client.Response) {
 			fmt.Fprintf(w, "not %s: %s\n", c.Token, c.Reason)
 		}
 	}
+	for _, warn := range resp.Warnings {
+		fmt.Fprintf(w, "state:  %s\n", warn)
+	}
 }

@@ -7,6 +7,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
 	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
@@ -48,9 +50,11 @@ type Config struct {
 	WarnWithin time.Duration
 	// GitHubAPI overrides github.com's API base (KEYFOB_GITHUB_API).
 	GitHubAPI string
-	// Enterprise maps GitHub Enterprise hosts to their API base ("" for
-	// https://HOST/api/v3).
-	Enterprise map[string]string
+	// GitHubURL overrides github.com's web base (KEYFOB_GITHUB_URL).
+	GitHubURL string
+	// GitHub are the Enterprise hosts at start ([[github]] in the
+	// config); SetGitHubHosts replaces them on a reload.
+	GitHub []github.Host
 	// Notify, if set, shows a desktop notification.
 	Notify func(summary, body string) error
 	// AutoLock locks the agent after this long without a request that
@@ -74,6 +78,13 @@ type Agent struct {
 	vault *vault.Vault
 
 	routes atomic.Pointer[routeSet]
+	// sso holds the organizations that ask tokens for SAML SSO
+	// authorization (sso.go); ownerCheckMu runs one owner check at a
+	// time.
+	sso          ssoTable
+	ownerCheckMu sync.Mutex
+	// enterprise is the [[github]] hosts in force (SetGitHubHosts).
+	enterprise atomic.Pointer[[]github.Host]
 
 	// life ends at Shutdown; background work (re-validations) runs
 	// under it. bg counts that work.
@@ -117,7 +128,21 @@ func New(cfg Config) *Agent {
 	a := &Agent{cfg: cfg, log: cfg.Log, vault: vault.New("")}
 	a.life, a.stop = context.WithCancel(context.Background())
 	a.routes.Store(&routeSet{routes: cfg.Routes})
+	a.enterprise.Store(&cfg.GitHub)
 	return a
+}
+
+// SetGitHubHosts replaces the Enterprise hosts (config reload). Tokens
+// for a host that becomes a GitHub are checked at their next validation.
+func (a *Agent) SetGitHubHosts(hosts []github.Host) {
+	hosts = slices.Clone(hosts)
+	a.enterprise.Store(&hosts)
+}
+
+// githubHosts returns the GitHub hosts in force: github.com with the
+// overrides, the configured Enterprise hosts and GHE.com.
+func (a *Agent) githubHosts() *github.Hosts {
+	return github.NewHosts(a.cfg.GitHubAPI, a.cfg.GitHubURL, *a.enterprise.Load())
 }
 
 // SetRoutes replaces the routes (config reload). The secrets stay.
@@ -126,6 +151,7 @@ func (a *Agent) SetRoutes(routes *policy.Table, configErr string) {
 	for _, p := range a.routeProblems(a.vault.Snapshot()) {
 		a.log.Warn("route cannot answer", zap.String("problem", p))
 	}
+	a.startOwnerChecks()
 }
 
 func (a *Agent) currentRoutes() *policy.Table { return a.routes.Load().routes }

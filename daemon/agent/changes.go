@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
@@ -48,10 +49,13 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 			return fail(client.CodeBadRequest, err.Error(), "")
 		}
 	}
-	vd, err := a.validate(ctx, hosts, req.Secret, meta.NoVerify)
+	vd, err := a.validate(ctx, req.Name, hosts, req.Secret, meta.NoVerify)
+	var rf *refusal
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return fail(client.CodeUnavailable, "the agent is stopping, so the token could not be checked; nothing was stored", "try again once it runs")
+	case errors.As(err, &rf):
+		return fail(client.CodeDenied, rf.msg+"; nothing was stored", rf.hint)
 	case err != nil:
 		return fail(client.CodeDenied, "GitHub refused the token: "+err.Error()+"; nothing was stored", "check the token, or pass --no-verify to store it unchecked")
 	}
@@ -104,6 +108,7 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 			Suffix: "; nothing was stored",
 		},
 		After: func(r *client.Response) {
+			a.sso.note(e.Name, e.FP, vd.sso)
 			r.Tokens = []client.TokenInfo{a.info(e, a.cfg.Now())}
 			a.changed()
 		}}

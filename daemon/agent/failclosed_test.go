@@ -12,6 +12,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/github/githubtest"
 )
 
@@ -28,7 +29,7 @@ func TestStoreEraseActOnlyOnTheTokenGiven(t *testing.T) {
 
 	f := newFixture(t)
 	f.a.cfg.GitHubAPI = gh.URL
-	f.a.cfg.Enterprise = map[string]string{"ghe.evil.example": evil.URL}
+	f.a.SetGitHubHosts([]github.Host{{Name: "ghe.evil.example", API: evil.URL}})
 	f.add(t, "personal", canary, "github.com")
 	before := len(gh.Requests())
 	fp := client.NewSecret(canary).Fingerprint()

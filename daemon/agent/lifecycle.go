@@ -62,6 +62,7 @@ func (a *Agent) open(pass client.Secret) error {
 			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", got.Tokens))
 			a.active()
 			a.changed()
+			a.startOwnerChecks()
 			a.bg.Add(1)
 			go func() {
 				defer a.bg.Done()

@@ -145,6 +145,7 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 			a.log.Warn(w)
 			r.Warnings = append(r.Warnings, w)
 		}
+		r.Warnings = appendNonEmpty(r.Warnings, a.ssoWarning(e, req.Cred, now))
 		r.Warnings = appendNonEmpty(r.Warnings, pathWarn)
 	}}, true
 }
@@ -186,6 +187,11 @@ func (a *Agent) which(_ context.Context, _ peercred.Cred, req *client.Request) O
 	}
 	if d.Outcome == policy.Denied {
 		resp.Code, resp.Error = client.CodeDenied, d.Reason
+	}
+	if e := s.Tokens[d.Token]; e != nil {
+		if hits := a.sso.of(e.Name, e.FP); len(hits) > 0 {
+			resp.Warnings = append(resp.Warnings, fmt.Sprintf("token %s is %s: %s", e.Name, StateSSO, ssoReason(hits)))
+		}
 	}
 	return Outcome{Resp: resp, Quiet: true}
 }

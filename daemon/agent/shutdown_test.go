@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/github"
 )
 
 // TestShutdown: a re-validation hung on its API is cancelled, the cached
@@ -21,7 +22,7 @@ func TestShutdown(t *testing.T) {
 		close(cancelled)
 	}))
 	defer ghe.Close()
-	f.a.cfg.Enterprise = map[string]string{"ghe.example": ghe.URL}
+	f.a.SetGitHubHosts([]github.Host{{Name: "ghe.example", API: ghe.URL}})
 
 	f.addApp(t, "ci", client.AppSpec{AppID: 101, InstallationID: 42, NoVerify: true})
 	if r := f.do(t, &client.Request{Op: client.OpToken, Name: "ci"}); r.Code != "" {

@@ -61,6 +61,9 @@ func (a *Agent) state(e *vault.Entry, now time.Time) (string, string) {
 	case e.Suspect.Load():
 		return StateSuspect, "a remote rejected it (git erase); re-validating"
 	}
+	if hits := a.sso.of(e.Name, e.FP); len(hits) > 0 {
+		return StateSSO, ssoReason(hits)
+	}
 	every := m.RotateEvery
 	if every == 0 {
 		every = a.cfg.RotateEvery
@@ -92,7 +95,7 @@ func roundDays(d time.Duration) string {
 // expired, at most once an hour per token.
 func (a *Agent) warning(e *vault.Entry, now time.Time) string {
 	st, why := a.state(e, now)
-	if st == StateOK || st == StateSuspect || st == StateUnverified {
+	if st == StateOK || st == StateSuspect || st == StateUnverified || st == StateSSO {
 		return ""
 	}
 	last := e.LastWarn.Load()
@@ -119,6 +122,7 @@ func (a *Agent) info(e *vault.Entry, now time.Time) client.TokenInfo {
 		Login:       m.Login, Kind: m.Kind, Scopes: m.Scopes,
 		Validated: m.Validated, Validation: m.Validation,
 		RejectedAt: m.RejectedAt, LastRejected: m.LastRejected,
+		SSO: ssoInfo(a.sso.of(e.Name, e.FP)),
 	}
 	ti.LastUsed = m.LastUsed
 	if n := e.LastUsed.Load(); n != 0 {

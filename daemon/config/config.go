@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
 )
 
@@ -28,13 +29,18 @@ type Config struct {
 	Table *policy.Table
 	// Audit is the audit log's rotation ([audit]).
 	Audit Audit
+	// GitHub is the GitHub Enterprise Server hosts from [[github]]
+	// tables, with their API and web bases as written ("" for the
+	// defaults that github.NewHosts fills in).
+	GitHub []github.Host
 }
 
 // file is the TOML layout. A new section is a new field here; keys that no
 // field takes are errors, so typos do not pass silently.
 type file struct {
-	Route []routeEntry `toml:"route"`
-	Audit auditEntry   `toml:"audit"`
+	Route  []routeEntry  `toml:"route"`
+	Audit  auditEntry    `toml:"audit"`
+	GitHub []githubEntry `toml:"github"`
 }
 
 type routeEntry struct {
@@ -166,10 +172,12 @@ func Parse(path string, data []byte) (*Config, error) {
 	probs = append(probs, policy.CheckRoutes(validMatches(routes))...)
 	aud, aprobs := parseAudit(path, lines, f.Audit)
 	probs = append(probs, aprobs...)
+	gh, ghProbs := githubHosts(path, lines, f.GitHub)
+	probs = append(probs, ghProbs...)
 	if len(probs) > 0 {
 		return nil, &Error{Path: path, Problems: probs}
 	}
-	return &Config{Path: path, Exists: true, Table: policy.Compile(routes), Audit: aud}, nil
+	return &Config{Path: path, Exists: true, Table: policy.Compile(routes), Audit: aud, GitHub: gh}, nil
 }
 
 func validMatches(rs []policy.Route) []policy.Route {

@@ -11,6 +11,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
 )
 
@@ -27,6 +28,10 @@ type Watcher struct {
 	// Set installs the routes, compiled, never nil; loadErr is "" or why
 	// the file on disk was refused. agent.Agent's SetRoutes fits.
 	Set func(routes *policy.Table, loadErr string)
+	// SetGitHub, when set, installs the [[github]] hosts of every config
+	// that loads; a refused file leaves the hosts in force.
+	// agent.Agent's SetGitHubHosts fits.
+	SetGitHub func(hosts []github.Host)
 	// Log receives a line per reload; nil means none.
 	Log *zap.Logger
 	// Debounce defaults to DefaultDebounce.
@@ -70,6 +75,9 @@ func (w *Watcher) Load() error {
 		log.Error("config refused; the previous config stays in force", zap.String("path", w.Path), zap.Error(err))
 	} else {
 		w.current = c
+		if w.SetGitHub != nil {
+			w.SetGitHub(c.GitHub)
+		}
 		w.Set(c.Table, "")
 		log.Info("config loaded", zap.String("path", w.Path), zap.Bool("exists", c.Exists), zap.Int("routes", c.Table.Len()))
 	}

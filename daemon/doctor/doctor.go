@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/config"
+	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
 )
 
@@ -60,6 +61,8 @@ type Options struct {
 	Home     string
 	Environ  []string
 	StateDir string
+	// GitHubAPI overrides github.com's API base (KEYFOB_GITHUB_API).
+	GitHubAPI string
 }
 
 // Problems counts the problems among findings.
@@ -84,8 +87,9 @@ func (r *report) problem(check, msg, hint string) {
 	r.findings = append(r.findings, Finding{Level: Problem, Check: check, Message: msg, Hint: hint})
 }
 
-// Run runs every check, in order: socket directory, agent, config, git,
-// leaks (plaintext tokens, exported tokens, loose permissions), units. The tokens the agent holds and the config's routes tell the git
+// Run runs every check, in order: socket directory, agent, config, GitHub
+// hosts, git, leaks (plaintext tokens, exported tokens, loose
+// permissions), units. The tokens the agent holds and the config's routes tell the git
 // checks which hosts to look at.
 func Run(o Options) []Finding {
 	if o.Socket == "" {
@@ -99,8 +103,10 @@ func Run(o Options) []Finding {
 	}
 	r := &report{}
 	r.socketDir(filepath.Dir(o.Socket))
-	toks := r.agent(o.Socket, o.Call)
-	routes := r.config(o.ConfigPath, toks)
+	toks, infos := r.agent(o.Socket, o.Call)
+	routes, hosts := r.config(o.ConfigPath, toks)
+	r.githubHosts(github.NewHosts(o.GitHubAPI, "", hosts), infos, o.ConfigPath)
+	r.tokenStates(infos)
 	r.git(toks, routes)
 	r.leaks(o.leakPlaces())
 	dir := o.UnitDir
@@ -143,31 +149,31 @@ func (r *report) socketDir(dir string) {
 
 // agent checks the agent and its keychain, and returns the tokens when it
 // is unlocked.
-func (r *report) agent(path string, call func(string, *client.Request) (*client.Response, error)) []policy.Token {
+func (r *report) agent(path string, call func(string, *client.Request) (*client.Response, error)) ([]policy.Token, []client.TokenInfo) {
 	resp, err := call(path, &client.Request{Op: client.OpStatus})
 	var ue *client.UntrustedError
 	if errors.As(err, &ue) {
 		r.problem(CheckAgent, ue.Problem, ue.Fix)
-		return nil
+		return nil, nil
 	}
 	if err != nil || resp.Status == nil {
 		r.problem(CheckAgent, fmt.Sprintf("agent not running at %s", path),
 			"start it: keyfob serve, or systemctl --user enable --now keyfob.socket")
-		return nil
+		return nil, nil
 	}
 	s := resp.Status
 	switch {
 	case s.KeychainLocked:
 		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError),
 			"unlock the login keyring (log in, or unlock it in your keyring app); the agent loads the tokens by itself")
-		return nil
+		return nil, nil
 	case s.Locked && (s.NeedsPass || strings.Contains(s.LockError, "keyfob lock") || strings.Contains(s.LockError, "waiting")):
 		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError), "keyfob unlock")
-		return nil
+		return nil, nil
 	case s.Locked:
 		r.problem(CheckAgent, fmt.Sprintf("keychain backend %s is not reachable: %s", s.Backend, s.LockError),
 			"check KEYFOB_BACKEND (secret-service needs a session bus and an unlocked login keyring), then keyfob unlock")
-		return nil
+		return nil, nil
 	}
 	r.ok(CheckAgent, "agent pid %d answers at %s: %s backend, unlocked, %d tokens", s.PID, path, s.Backend, s.Tokens)
 	if s.ConfigErr != "" {
@@ -176,7 +182,7 @@ func (r *report) agent(path string, call func(string, *client.Request) (*client.
 	}
 	l, err := call(path, &client.Request{Op: client.OpList})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	toks := make([]policy.Token, 0, len(l.Tokens)+len(l.Apps))
 	for _, t := range l.Tokens {
@@ -189,12 +195,12 @@ func (r *report) agent(path string, call func(string, *client.Request) (*client.
 	if len(toks) == 0 {
 		r.problem(CheckAgent, "the agent holds no tokens", "keyfob add NAME --host github.com")
 	}
-	return toks
+	return toks, l.Tokens
 }
 
 // config checks the config file, and the routes against the tokens when
-// they are known.
-func (r *report) config(path string, toks []policy.Token) *policy.Table {
+// they are known; it returns the routes and the Enterprise hosts.
+func (r *report) config(path string, toks []policy.Token) (*policy.Table, []github.Host) {
 	c, err := config.Load(path)
 	if err != nil {
 		var ce *config.Error
@@ -205,11 +211,11 @@ func (r *report) config(path string, toks []policy.Token) *policy.Table {
 		} else {
 			r.problem(CheckConfig, err.Error(), "")
 		}
-		return nil
+		return nil, nil
 	}
 	if !c.Exists {
 		r.ok(CheckConfig, "no config file at %s: no routes, each host's token answers", path)
-		return nil
+		return nil, nil
 	}
 	r.ok(CheckConfig, "config %s loads: %d routes", path, c.Table.Len())
 	if toks != nil {
@@ -220,5 +226,5 @@ func (r *report) config(path string, toks []policy.Token) *policy.Table {
 			}
 		}
 	}
-	return c.Table
+	return c.Table, c.GitHub
 }

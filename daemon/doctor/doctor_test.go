@@ -135,7 +135,7 @@ func TestAgent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &report{}
-			toks := r.agent("/run/k/agent.sock", tc.call)
+			toks, _ := r.agent("/run/k/agent.sock", tc.call)
 			match(t, "agent", r.findings, tc.want)
 			if len(toks) != len(tc.wantToks) || (tc.wantToks == nil) != (toks == nil) {
 				t.Fatalf("agent tokens = %+v, want %+v", toks, tc.wantToks)
@@ -175,7 +175,7 @@ func TestConfig(t *testing.T) {
 				}
 			}
 			r := &report{}
-			got := r.config(path, tc.toks)
+			got, _ := r.config(path, tc.toks)
 			match(t, "config", r.findings, tc.want)
 			if got.Len() != tc.routes {
 				t.Errorf("config routes = %+v, want %d", got, tc.routes)

@@ -88,7 +88,7 @@ func TestAppRoutesAreNotMissingTokens(t *testing.T) {
 		return nil, nil
 	}
 	r := &report{}
-	toks := r.agent("/run/k/agent.sock", call)
+	toks, _ := r.agent("/run/k/agent.sock", call)
 	config := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(config, []byte("[[route]]\nmatch = \"github.com/acme/*\"\ntoken = \"ci\"\n"), 0o600); err != nil {
 		t.Fatal(err)

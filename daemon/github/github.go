@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unsafe"
@@ -75,6 +76,12 @@ type APIError struct {
 	Message string
 	// Accepted is X-Accepted-GitHub-Permissions: what the endpoint needs.
 	Accepted string
+	// SSO is the authorization URL of a 403 with X-GitHub-SSO:
+	// required; url=…: the token must be authorized for an organization
+	// that enforces SAML single sign-on. "" otherwise.
+	SSO string
+	// URL is the request's URL, for messages.
+	URL string
 }
 
 func (e *APIError) Error() string {
@@ -85,7 +92,20 @@ func (e *APIError) Error() string {
 	if e.Accepted != "" {
 		msg += " (needs " + e.Accepted + ")"
 	}
+	if e.SSO != "" {
+		msg += " (SAML SSO: authorize the token at " + e.SSO + ")"
+	}
 	return msg
+}
+
+// SSORequired returns the authorization URL and organization when err is
+// GitHub's 403 for a token not authorized for SAML single sign-on.
+func SSORequired(err error) (url, org string, ok bool) {
+	var e *APIError
+	if !errors.As(err, &e) || e.SSO == "" {
+		return "", "", false
+	}
+	return e.SSO, SSOOrg(e.SSO), true
 }
 
 // IsInvalid reports whether err means the token itself is rejected (401).
@@ -150,7 +170,10 @@ func (c *Client) send(ctx context.Context, method, path, scheme string, tok clie
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
-		e := &APIError{Status: resp.StatusCode, Accepted: resp.Header.Get("X-Accepted-GitHub-Permissions")}
+		e := &APIError{Status: resp.StatusCode, Accepted: resp.Header.Get("X-Accepted-GitHub-Permissions"), URL: c.Base + path}
+		if resp.StatusCode == http.StatusForbidden {
+			e.SSO, _ = ParseSSO(resp.Header.Get("X-GitHub-SSO"))
+		}
 		var m struct {
 			Message string `json:"message"`
 		}
@@ -191,29 +214,17 @@ func (c *Client) Validate(ctx context.Context, tok client.Secret) (Validation, e
 	return v, nil
 }
 
+// Org checks tok against GET /orgs/OWNER. An organization that enforces
+// SAML single sign-on answers 403 with X-GitHub-SSO (SSORequired) until
+// the token is authorized there; a user, not an organization, is 404.
+func (c *Client) Org(ctx context.Context, tok client.Secret, owner string) error {
+	_, _, err := c.do(ctx, http.MethodGet, "/orgs/"+url.PathEscape(owner), tok)
+	return err
+}
+
 // RepoAccess checks tok against GET /repos/OWNER/REPO. A 403 carries
 // X-Accepted-GitHub-Permissions, naming what the token lacks.
 func (c *Client) RepoAccess(ctx context.Context, tok client.Secret, owner, repo string) error {
 	_, _, err := c.do(ctx, http.MethodGet, "/repos/"+owner+"/"+repo, tok)
 	return err
-}
-
-// APIBase returns the API base for a git host: KEYFOB_GITHUB_API's value
-// (override) or DefaultAPI for github.com, https://HOST/api/v3 for a
-// configured GitHub Enterprise host, and false for any other host.
-func APIBase(host, override string, enterprise map[string]string) (string, bool) {
-	host = strings.ToLower(host)
-	if host == "github.com" {
-		if override != "" {
-			return override, true
-		}
-		return DefaultAPI, true
-	}
-	if base, ok := enterprise[host]; ok {
-		if base == "" {
-			base = "https://" + host + "/api/v3"
-		}
-		return base, true
-	}
-	return "", false
 }

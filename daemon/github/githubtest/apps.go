@@ -64,6 +64,7 @@ type appState struct {
 	mints    []*Mint
 	seq      int
 	prefix   string
+	long     bool
 	gate     chan struct{}
 	arrived  chan<- struct{}
 	onMint   func(token, owner string, repos []string)
@@ -358,6 +359,9 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.app.seq++
 	tok := fmt.Sprintf("ghs_%s%04d%s", s.app.prefix, s.app.seq, randomChars(max(36-len(s.app.prefix)-4, 8)))
+	if s.app.long {
+		tok = longToken(in.AppID, s.app.prefix, s.app.seq)
+	}
 	exp := s.now().Add(TokenTTL).UTC().Truncate(time.Second)
 	s.app.mints = append(s.app.mints, &Mint{Token: tok, Installation: id, Repositories: body.Repositories, Permissions: body.Permissions, Expires: exp})
 	onMint := s.app.onMint

@@ -42,8 +42,10 @@ type Request struct {
 
 // Server is a running fake API.
 type Server struct {
-	// URL is the base URL, http://127.0.0.1:PORT.
+	// URL is the server's URL, http://127.0.0.1:PORT.
 	URL string
+	// API is the API base: URL, or URL/api/v3 for an Enterprise fake.
+	API string
 
 	srv      *httptest.Server
 	mu       sync.Mutex
@@ -52,12 +54,23 @@ type Server struct {
 	nextID   int64
 	repos    map[string]map[string]string // "owner/repo" -> token -> "" (access) or the missing permission
 	app      appState                     // apps.go
+	mux      *http.ServeMux
+	failing  int                        // Fail
+	sso      map[string]map[string]bool // org -> tokens authorized (ghe.go)
+	orgs     map[string]bool
+	// enterprise: an Enterprise Server fake (NewEnterpriseServer).
+	enterprise bool
 }
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
-func NewServer() *Server {
+func NewServer() *Server { return NewServerWith(Options{}) }
+
+func newServer() *Server {
 	s := &Server{accounts: map[string]Account{}, nextID: 1000}
 	mux := http.NewServeMux()
+	s.mux = mux
+	mux.HandleFunc("GET /orgs/{org}", s.org)
+	mux.HandleFunc("GET /meta", s.meta)
 	mux.HandleFunc("GET /user", s.user)
 	mux.HandleFunc("GET /repos/{owner}/{repo}", s.repo)
 	mux.HandleFunc("GET /app/installations/{id}", s.getInstallation)
@@ -70,8 +83,6 @@ func NewServer() *Server {
 			"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404",
 		})
 	})
-	s.srv = httptest.NewServer(s.logged(mux))
-	s.URL = s.srv.URL
 	return s
 }
 
@@ -117,17 +128,26 @@ func (s *Server) logged(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		commonHeaders(w)
-		h.ServeHTTP(rec, r)
-		scheme, tok := credentials(r)
-		req := Request{Method: r.Method, Path: r.URL.Path, Scheme: scheme, Status: rec.status}
-		if tok != "" {
-			sum := sha256.Sum256([]byte(tok))
-			req.TokenFP = "sha256:" + hex.EncodeToString(sum[:])[:12]
+		if st := s.failStatus(); st != 0 {
+			writeJSON(rec, st, map[string]string{"message": http.StatusText(st), "documentation_url": "https://www.githubstatus.com", "status": strconv.Itoa(st)})
+		} else {
+			h.ServeHTTP(rec, r)
 		}
-		s.mu.Lock()
-		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
+		s.note(r, rec.status)
 	})
+}
+
+// note records a request the fake saw.
+func (s *Server) note(r *http.Request, status int) {
+	scheme, tok := credentials(r)
+	req := Request{Method: r.Method, Path: r.URL.Path, Scheme: scheme, Status: status}
+	if tok != "" {
+		sum := sha256.Sum256([]byte(tok))
+		req.TokenFP = "sha256:" + hex.EncodeToString(sum[:])[:12]
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, req)
+	s.mu.Unlock()
 }
 
 // commonHeaders are the headers api.github.com sends on every answer.

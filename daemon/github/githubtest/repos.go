@@ -25,6 +25,9 @@ func (s *Server) repo(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.account(w, r); !ok {
 		return
 	}
+	if s.ssoBlocked(w, r, r.PathValue("owner")) {
+		return
+	}
 	full := r.PathValue("owner") + "/" + r.PathValue("repo")
 	_, tok := credentials(r)
 	s.mu.Lock()
