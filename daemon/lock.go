@@ -77,9 +77,11 @@ func lockKeychain(o *Options, socket string) (*keychainLock, error) {
 		}
 		return nil, fmt.Errorf("lock the keychain %s: %w", path, err)
 	}
+	// Who holds it, for the next agent's message. The lock is the flock;
+	// a record that cannot be written only makes that message vaguer.
 	rec := "pid=" + strconv.Itoa(os.Getpid()) + "\nsocket=" + socket + "\n"
 	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(rec), 0)
+		_, _ = f.WriteAt([]byte(rec), 0)
 	}
 	return &keychainLock{f: f}, nil
 }
