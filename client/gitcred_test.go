@@ -24,7 +24,7 @@ func TestParseGit(t *testing.T) {
 		{"as git 2.55 sends it", "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=h\nusername=u\n" +
 			"password_expiry_utc=1767225599\noauth_refresh_token=r\nwwwauth[]=Basic realm=\"GitHub\"\nstate[]=other:1\nstate[]=keyfob:x\nephemeral=1\nquit=1\n\n",
 			GitAttrs{Protocol: "https", Host: "h", Username: "u", HasUsername: true, PasswordExpiryUTC: 1767225599,
-				Capabilities: []string{"authtype", "state"}, State: []string{"other:1", "keyfob:x"}}},
+				OAuthRefreshToken: NewSecret("r"), Capabilities: []string{"authtype", "state"}, State: []string{"other:1", "keyfob:x"}}},
 		{"empty key[] clears the list", "capability[]=authtype\ncapability[]=state\nstate[]=a\nstate[]=\nprotocol=https\nhost=h\n",
 			GitAttrs{Protocol: "https", Host: "h", Capabilities: []string{"authtype", "state"}}},
 		{"stops at the blank line", "protocol=https\nhost=h\n\nhost=after-blank-line-ignored\n", GitAttrs{Protocol: "https", Host: "h"}},
