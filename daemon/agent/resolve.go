@@ -85,6 +85,12 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 				return refuse(audit.NoMatch, client.CodeNotFound, why, "if it was revoked or expired, run: keyfob rotate "+d.Token)
 			}
 		}
+		if bound == "" && ev.Grant == "" && (d.Outcome == policy.Denied || d.Outcome == policy.NoMatch && d.Matched.Token == "") {
+			// No token answers: a remembered credential may (remember.go).
+			if o, ok := a.rememberedAnswer(s, req.Cred, ev); ok {
+				return o, true
+			}
+		}
 		switch d.Outcome {
 		case policy.Denied:
 			return refuse(audit.Denied, client.CodeDenied, d.Reason, "")

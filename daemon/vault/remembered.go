@@ -17,9 +17,11 @@ type RememberedEntry struct {
 	Name string
 	Meta store.RememberedMeta
 	// FP is the password's fingerprint, "" for an empty password.
-	FP       string
-	password *held
-	refresh  *held
+	FP string
+	// HasRefresh is set when an OAuth refresh token came with it.
+	HasRefresh bool
+	password   *held
+	refresh    *held
 }
 
 // RememberedPrefix starts the name of every remembered credential. The
@@ -43,7 +45,7 @@ func RememberedName(k store.RememberedKey) string {
 
 func newRememberedEntry(r store.Remembered) *RememberedEntry {
 	e := &RememberedEntry{ID: r.Meta.ID(), Name: RememberedName(r.Meta.RememberedKey), Meta: r.Meta,
-		password: &held{s: r.Password}, refresh: &held{s: r.Refresh}}
+		HasRefresh: !r.Refresh.IsZero(), password: &held{s: r.Password}, refresh: &held{s: r.Refresh}}
 	if !r.Password.IsZero() {
 		e.FP = r.Password.Fingerprint()
 	}
