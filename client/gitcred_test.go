@@ -146,6 +146,7 @@ func FuzzParseGit(f *testing.F) {
 	f.Add("url=https://u:p@h:8443/x/y\n")
 	f.Add("url=https://@h%2e/a%2F/\nusername=\n")
 	f.Add("password_expiry_utc=soon\r\nhost=h\r\n\r\n")
+	f.Add("username=\npassword=\noauth_refresh_token=xyzzy\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		a, err := ParseGit(strings.NewReader(in))
 		if !strings.ContainsRune(in, '\r') {
@@ -184,6 +185,7 @@ func TestWriteGitUnsafeNamesKey(t *testing.T) {
 func gitEqual(a, b GitAttrs) bool {
 	return a.Protocol == b.Protocol && a.Host == b.Host && a.Path == b.Path && a.Username == b.Username &&
 		a.HasUsername == b.HasUsername && a.Password.Equal(b.Password) && a.PasswordExpiryUTC == b.PasswordExpiryUTC &&
+		a.HasPassword == b.HasPassword && a.OAuthRefreshToken.Equal(b.OAuthRefreshToken) &&
 		reflect.DeepEqual(nonEmpty(a.Capabilities), nonEmpty(b.Capabilities)) &&
 		reflect.DeepEqual(nonEmpty(a.State), nonEmpty(b.State))
 }
