@@ -151,7 +151,9 @@ func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
 	if IsCode(err, CodeDenied) {
 		return false
 	}
-	if err == nil && resp.Token != "" {
+	// A remembered credential is for the protocol it was stored with:
+	// one for https says nothing about plain http.
+	if err == nil && resp.Token != "" && !resp.Remembered {
 		fmt.Fprintf(stderr, "keyfob: hint: token %s is for %s over https only, and git asked over http; use an https:// URL for this remote\n", resp.Token, cred.Host)
 	}
 	return true

@@ -185,17 +185,10 @@ func (a *Agent) rememberErase(s *vault.Snapshot, c *client.Credential, ev audit.
 	}, After: func(*client.Response) { a.changed() }}, true
 }
 
-// rememberedAnswer answers get from the remembered credentials, when no
-// token does (resolveIn decides that). It reports false when none matches
-// git's protocol, host, path and username; the caller then answers as it
-// would have.
-func (a *Agent) rememberedAnswer(s *vault.Snapshot, c *client.Credential, ev audit.Event) (Outcome, bool) {
-	if rememberable(c) != "" || len(s.Remembered) == 0 || !a.remembers(c) {
-		return Outcome{}, false
-	}
-	now := a.cfg.Now()
-	var live, refreshable *vault.RememberedEntry
-	var expired []*vault.RememberedEntry
+// pickRemembered finds the remembered credentials for git's protocol,
+// host, path and username: the newest one whose password is live, the
+// newest expired one with a refresh token, and the expired ones without.
+func pickRemembered(s *vault.Snapshot, c *client.Credential, now time.Time) (live, refreshable *vault.RememberedEntry, expired []*vault.RememberedEntry) {
 	for _, e := range s.Remembered {
 		k := e.Meta.RememberedKey
 		if k.Protocol != c.Protocol || k.Host != c.Host || k.Path != c.Path {
@@ -220,6 +213,34 @@ func (a *Agent) rememberedAnswer(s *vault.Snapshot, c *client.Credential, ev aud
 			expired = append(expired, e)
 		}
 	}
+	return live, refreshable, expired
+}
+
+// rememberedWhich says which remembered credential would answer c, for
+// keyfob which, "" when none would.
+func (a *Agent) rememberedWhich(s *vault.Snapshot, c *client.Credential) string {
+	if rememberable(c) != "" || !a.remembers(c) {
+		return ""
+	}
+	live, refreshable, _ := pickRemembered(s, c, a.cfg.Now())
+	switch {
+	case live != nil:
+		return live.Name
+	case refreshable != nil:
+		return refreshable.Name
+	}
+	return ""
+}
+
+// rememberedAnswer answers get from the remembered credentials, when no
+// token does (resolveIn decides that). It reports false when none matches
+// git's protocol, host, path and username; the caller then answers as it
+// would have.
+func (a *Agent) rememberedAnswer(s *vault.Snapshot, c *client.Credential, ev audit.Event) (Outcome, bool) {
+	if rememberable(c) != "" || len(s.Remembered) == 0 || !a.remembers(c) {
+		return Outcome{}, false
+	}
+	live, refreshable, expired := pickRemembered(s, c, a.cfg.Now())
 	e := live
 	if e == nil {
 		e = refreshable
