@@ -36,10 +36,10 @@ type shape struct {
 
 var (
 	requestShape = sync.OnceValue(func() *shape {
-		return shapeOf(reflect.TypeFor[Request](), "secret")
+		return shapeOf(reflect.TypeFor[Request](), "secret", "refresh")
 	})
 	responseShape = sync.OnceValue(func() *shape {
-		return shapeOf(reflect.TypeFor[Response](), "secret")
+		return shapeOf(reflect.TypeFor[Response](), "secret", "refresh")
 	})
 )
 

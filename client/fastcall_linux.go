@@ -16,7 +16,7 @@ import (
 // Only requests made of an op and a credential take this path; others go
 // through Call.
 func gitCall(path string, r *Request) (*Response, error) {
-	if r.Name != "" || r.Meta != nil || !r.Secret.IsZero() {
+	if r.Name != "" || r.Meta != nil || !r.Secret.IsZero() || !r.Refresh.IsZero() {
 		return Call(path, r)
 	}
 	op := r.Op

@@ -22,9 +22,15 @@ func appendGitRequest(b []byte, op string, c *Credential) []byte {
 	if c != nil {
 		b = append(b, `,"cred":{`...)
 		first := true
-		emptyUser := ""
+		emptyUser, emptyPass, expiry := "", "", ""
 		if c.EmptyUsername {
 			emptyUser = "true"
+		}
+		if c.EmptyPassword {
+			emptyPass = "true"
+		}
+		if c.PasswordExpiryUTC != 0 {
+			expiry = strconv.FormatInt(c.PasswordExpiryUTC, 10)
 		}
 		// raw values are JSON literals, the others strings.
 		for _, f := range [...]struct {
@@ -34,6 +40,7 @@ func appendGitRequest(b []byte, op string, c *Credential) []byte {
 			{"protocol", c.Protocol, false}, {"host", c.Host, false}, {"path", c.Path, false},
 			{"username", c.Username, false}, {"empty_username", emptyUser, true},
 			{"password_fp", c.PasswordFP, false}, {"state", c.State, false},
+			{"password_expiry_utc", expiry, true}, {"empty_password", emptyPass, true},
 		} {
 			if f.v == "" {
 				continue

@@ -29,10 +29,12 @@ func TestAppendGitRequestMatchesEncodeRequest(t *testing.T) {
 }
 
 func FuzzAppendGitRequest(f *testing.F) {
-	f.Add("get", "https", "github.com", "acme/app.git", "bot", "sha256:00")
-	f.Add("erase", "h\xfft<tp", "x\u2028", "\x00", "\"", "\\")
-	f.Fuzz(func(t *testing.T, op, proto, host, path, user, fp string) {
-		c := &Credential{Protocol: proto, Host: host, Path: path, Username: user, EmptyUsername: user == "", PasswordFP: fp}
+	f.Add("get", "https", "github.com", "acme/app.git", "bot", "sha256:00", int64(0), false)
+	f.Add("erase", "h\xfft<tp", "x\u2028", "\x00", "\"", "\\", int64(-1), true)
+	f.Add("store", "https", "sso.tld", "", "", "", int64(4102444799), true)
+	f.Fuzz(func(t *testing.T, op, proto, host, path, user, fp string, expiry int64, emptyPass bool) {
+		c := &Credential{Protocol: proto, Host: host, Path: path, Username: user, EmptyUsername: user == "", PasswordFP: fp,
+			PasswordExpiryUTC: expiry, EmptyPassword: emptyPass}
 		want, err := EncodeRequest(&Request{V: Version, Op: op, Cred: c})
 		if err != nil {
 			return

@@ -13,8 +13,9 @@ import (
 // (git-credential(1)) that keyfob reads or writes. Others are ignored, as
 // git asks of a helper: wwwauth[] (git 2.41) carries challenges keyfob has
 // no use for, quit is for git to read, not a helper, and authtype,
-// credential, ephemeral, continue and oauth_refresh_token name
-// capabilities keyfob neither announces nor serves.
+// credential, ephemeral and continue name capabilities keyfob neither
+// announces nor serves. oauth_refresh_token (git 2.41) is a secret, like
+// the password: keyfob keeps it with a remembered credential.
 type GitAttrs struct {
 	Protocol string
 	Host     string
@@ -22,9 +23,14 @@ type GitAttrs struct {
 	Username string
 	// HasUsername is set when git sent username=, even with an empty
 	// value: git sends an empty one for a URL like https://@host/.
-	HasUsername       bool
-	Password          Secret
+	HasUsername bool
+	Password    Secret
+	// HasPassword is set when git sent password=, even with an empty
+	// value (git's test suite stores an empty one for an SSO host).
+	HasPassword       bool
 	PasswordExpiryUTC int64
+	// OAuthRefreshToken is git's oauth_refresh_token (git 2.41).
+	OAuthRefreshToken Secret
 	Capabilities      []string
 	State             []string
 }
@@ -118,7 +124,9 @@ func (a *GitAttrs) set(line string) error {
 	case "username":
 		a.Username, a.HasUsername = val, true
 	case "password":
-		a.Password = NewSecret(val)
+		a.Password, a.HasPassword = NewSecret(val), true
+	case "oauth_refresh_token":
+		a.OAuthRefreshToken = NewSecret(val)
 	case "password_expiry_utc":
 		// git reads 0 or a number it cannot parse as no expiry.
 		a.PasswordExpiryUTC = 0
@@ -176,7 +184,7 @@ func (a *GitAttrs) setURL(raw string) error {
 		user := rest[:at]
 		if colon := strings.IndexByte(rest, ':'); colon >= 0 && colon < at {
 			user = rest[:colon]
-			a.Password = NewSecret(urlDecode(rest[colon+1 : at]))
+			a.Password, a.HasPassword = NewSecret(urlDecode(rest[colon+1:at])), true
 		}
 		a.Username, a.HasUsername = urlDecode(user), true
 		host = rest[at+1 : end]
@@ -236,8 +244,8 @@ func unhex(c byte) int {
 var ErrUnsafeValue = errors.New("holds a NUL, CR or LF")
 
 // WriteGit writes the attributes that are set, in git's format, followed by
-// nothing: git reads to end of input. An empty username is written only
-// when HasUsername says it was given. If any value holds NUL, CR or LF it
+// nothing: git reads to end of input. An empty username or password is
+// written only when HasUsername or HasPassword says it was given. If any value holds NUL, CR or LF it
 // writes nothing and returns an error wrapping ErrUnsafeValue that names the
 // attribute, never the value. That is git's own rule for what it sends a
 // helper: never LF, and since its fixes of January 2025 (2.48, and the
@@ -247,7 +255,7 @@ func WriteGit(w io.Writer, a GitAttrs) error {
 	var b strings.Builder
 	var bad string
 	put := func(k, v string) {
-		if v == "" && !(k == "username" && a.HasUsername) {
+		if v == "" && !(k == "username" && a.HasUsername) && !(k == "password" && a.HasPassword) {
 			return
 		}
 		if strings.ContainsAny(v, "\x00\r\n") && bad == "" {
@@ -269,6 +277,7 @@ func WriteGit(w io.Writer, a GitAttrs) error {
 	if a.PasswordExpiryUTC != 0 {
 		put("password_expiry_utc", strconv.FormatInt(a.PasswordExpiryUTC, 10))
 	}
+	put("oauth_refresh_token", a.OAuthRefreshToken.Reveal())
 	for _, v := range a.State {
 		put("state[]", v)
 	}

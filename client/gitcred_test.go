@@ -24,7 +24,7 @@ func TestParseGit(t *testing.T) {
 		{"as git 2.55 sends it", "capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=h\nusername=u\n" +
 			"password_expiry_utc=1767225599\noauth_refresh_token=r\nwwwauth[]=Basic realm=\"GitHub\"\nstate[]=other:1\nstate[]=keyfob:x\nephemeral=1\nquit=1\n\n",
 			GitAttrs{Protocol: "https", Host: "h", Username: "u", HasUsername: true, PasswordExpiryUTC: 1767225599,
-				Capabilities: []string{"authtype", "state"}, State: []string{"other:1", "keyfob:x"}}},
+				OAuthRefreshToken: NewSecret("r"), Capabilities: []string{"authtype", "state"}, State: []string{"other:1", "keyfob:x"}}},
 		{"empty key[] clears the list", "capability[]=authtype\ncapability[]=state\nstate[]=a\nstate[]=\nprotocol=https\nhost=h\n",
 			GitAttrs{Protocol: "https", Host: "h", Capabilities: []string{"authtype", "state"}}},
 		{"stops at the blank line", "protocol=https\nhost=h\n\nhost=after-blank-line-ignored\n", GitAttrs{Protocol: "https", Host: "h"}},
@@ -146,6 +146,7 @@ func FuzzParseGit(f *testing.F) {
 	f.Add("url=https://u:p@h:8443/x/y\n")
 	f.Add("url=https://@h%2e/a%2F/\nusername=\n")
 	f.Add("password_expiry_utc=soon\r\nhost=h\r\n\r\n")
+	f.Add("username=\npassword=\noauth_refresh_token=xyzzy\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		a, err := ParseGit(strings.NewReader(in))
 		if !strings.ContainsRune(in, '\r') {
@@ -184,6 +185,7 @@ func TestWriteGitUnsafeNamesKey(t *testing.T) {
 func gitEqual(a, b GitAttrs) bool {
 	return a.Protocol == b.Protocol && a.Host == b.Host && a.Path == b.Path && a.Username == b.Username &&
 		a.HasUsername == b.HasUsername && a.Password.Equal(b.Password) && a.PasswordExpiryUTC == b.PasswordExpiryUTC &&
+		a.HasPassword == b.HasPassword && a.OAuthRefreshToken.Equal(b.OAuthRefreshToken) &&
 		reflect.DeepEqual(nonEmpty(a.Capabilities), nonEmpty(b.Capabilities)) &&
 		reflect.DeepEqual(nonEmpty(a.State), nonEmpty(b.State))
 }

@@ -57,12 +57,22 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cred.PasswordFP = attrs.Password.Fingerprint()
 	}
 	if op != "get" {
+		cred.EmptyPassword = attrs.HasPassword && attrs.Password.IsZero()
+	}
+	if op != "get" {
 		// git 2.46+ echoes the state[] keyfob gave with the credential;
 		// the agent then acts only on the token it names.
 		cred.State = OwnState(attrs.State)
 	}
 	path := SocketPath()
 	req := &Request{Op: op, Cred: cred}
+	if op == "store" {
+		// The helper cannot know which hosts the agent remembers, so
+		// store always carries what git approved; the agent keeps it
+		// for a host [[remember]] names and wipes it otherwise.
+		req.Secret, req.Refresh = attrs.Password, attrs.OAuthRefreshToken
+		cred.PasswordExpiryUTC = attrs.PasswordExpiryUTC
+	}
 	resp, err := gitCall(path, req)
 	// Autostart serves the default socket only: KEYFOB_SOCKET names a
 	// grant inside a sandbox, or a socket the user manages.
@@ -92,10 +102,17 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		reportHelperError(stderr, path, err)
 		return 0
 	}
-	if op != "get" || resp.Secret.IsZero() {
+	if op != "get" || resp.Secret.IsZero() && !resp.Remembered {
 		return 0
 	}
 	out := GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}
+	if resp.Remembered {
+		// As git stored it: an empty username or password is one git
+		// approved. An expired password stays behind; its refresh
+		// token goes to git for the next helper to use.
+		out.HasUsername, out.HasPassword = true, !resp.PasswordExpired
+		out.OAuthRefreshToken = resp.Refresh
+	}
 	if slices.Contains(attrs.Capabilities, CapState) && resp.Token != "" && resp.Fingerprint != "" {
 		// Only to a git that announced it: older ones do not know state[].
 		out.Capabilities = []string{CapState}
@@ -134,7 +151,9 @@ func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
 	if IsCode(err, CodeDenied) {
 		return false
 	}
-	if err == nil && resp.Token != "" {
+	// A remembered credential is for the protocol it was stored with:
+	// one for https says nothing about plain http.
+	if err == nil && resp.Token != "" && !resp.Remembered {
 		fmt.Fprintf(stderr, "keyfob: hint: token %s is for %s over https only, and git asked over http; use an https:// URL for this remote\n", resp.Token, cred.Host)
 	}
 	return true

@@ -65,12 +65,19 @@ type Credential struct {
 	// with a username matches. Username is then "".
 	EmptyUsername bool `json:"empty_username,omitempty"`
 	// PasswordFP is the fingerprint of the password git holds (store and
-	// erase). The password itself never goes back to the agent.
+	// erase). The password itself goes back only with store, in the
+	// request's secret.
 	PasswordFP string `json:"password_fp,omitempty"`
 	// State is keyfob's state[] value git sent back with store or erase
 	// (git 2.46 and later): the token keyfob served, by name and
 	// fingerprint.
 	State string `json:"state,omitempty"`
+	// PasswordExpiryUTC is git's password_expiry_utc on store (Unix
+	// seconds, 0 for none), kept with a remembered credential.
+	PasswordExpiryUTC int64 `json:"password_expiry_utc,omitempty"`
+	// EmptyPassword is set on store and erase when git sent "password="
+	// with no value; the request's secret is then empty.
+	EmptyPassword bool `json:"empty_password,omitempty"`
 }
 
 // TokenMeta is what the user says about a token when adding or rotating it.
@@ -95,8 +102,13 @@ type Request struct {
 	// App is what app-add stores.
 	App *AppSpec `json:"app,omitempty"`
 	// Secret is the token for add and rotate, the passphrase for unlock,
-	// the app's private key (PEM) for app-add.
+	// the app's private key (PEM) for app-add, and git's password for
+	// store: the agent keeps it only for a host [[remember]] names, and
+	// wipes it otherwise.
 	Secret Secret `json:"-"`
+	// Refresh is git's oauth_refresh_token for store, kept and wiped as
+	// Secret is.
+	Refresh Secret `json:"-"`
 }
 
 // TokenInfo describes one token without its secret.
@@ -188,8 +200,18 @@ type Response struct {
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Status     *Status     `json:"status,omitempty"`
 	Grants     []GrantInfo `json:"grants,omitempty"`
-	// Secret is the token handed out by get and token.
+	// Secret is the token handed out by get and token, or the password
+	// of a remembered credential.
 	Secret Secret `json:"-"`
+	// Refresh is a remembered credential's oauth_refresh_token.
+	Refresh Secret `json:"-"`
+	// Remembered marks an answer from a remembered credential: git gets
+	// its username and password as stored, even empty ones.
+	Remembered bool `json:"remembered,omitempty"`
+	// PasswordExpired marks a remembered answer whose password has
+	// expired: it carries the username and the refresh token only, for
+	// the next helper (git-credential-oauth) to refresh.
+	PasswordExpired bool `json:"password_expired,omitempty"`
 	// MintFailed is set inside the agent when a GitHub App mint failed
 	// for this answer; a grant counts it as a use. It never travels.
 	MintFailed bool `json:"-"`
@@ -234,31 +256,34 @@ type responseAlias Response
 // no Go string ever holds it: a string cannot be wiped.
 type wireRequest struct {
 	*requestAlias
-	Secret wireSecret `json:"secret"`
+	Secret  wireSecret `json:"secret"`
+	Refresh wireSecret `json:"refresh"`
 }
 
 type wireResponse struct {
 	*responseAlias
-	Secret wireSecret `json:"secret"`
+	Secret  wireSecret `json:"secret"`
+	Refresh wireSecret `json:"refresh"`
 }
 
 // EncodeRequest returns req as one wire line, newline included. The line
 // holds req's secret: clear it once written.
 func EncodeRequest(req *Request) ([]byte, error) {
-	return encode((*requestAlias)(req), req.Secret)
+	return encode((*requestAlias)(req), req.Secret, req.Refresh)
 }
 
 // EncodeResponse returns resp as one wire line, newline included. The line
 // holds resp's secret: clear it once written.
 func EncodeResponse(resp *Response) ([]byte, error) {
-	return encode((*responseAlias)(resp), resp.Secret)
+	return encode((*responseAlias)(resp), resp.Secret, resp.Refresh)
 }
 
-// encode marshals v, which has no secret, and appends "secret" as the last
-// field, where encoding/json put it when it marshalled the wire form. The
-// line is allocated once at its largest size, so growing it leaves no
-// partial copy of the secret behind.
-func encode(v any, secret Secret) ([]byte, error) {
+// encode marshals v, which has no secret, and appends "secret" and then
+// "refresh" as the last fields, where encoding/json put them when it
+// marshalled the wire form; an empty one is left out. The line is
+// allocated once at its largest size, so growing it leaves no partial
+// copy of a secret behind.
+func encode(v any, secret, refresh Secret) ([]byte, error) {
 	js, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -266,23 +291,31 @@ func encode(v any, secret Secret) ([]byte, error) {
 	if len(js) < 2 || js[len(js)-1] != '}' {
 		return nil, fmt.Errorf("encode message: not an object")
 	}
-	const key = `,"secret":`
+	fields := [...]struct {
+		key string
+		s   Secret
+	}{{`,"secret":`, secret}, {`,"refresh":`, refresh}}
 	n := len(js) + 1 // the newline
-	if !secret.IsZero() {
-		n += len(key) + 2 + 6*secret.Len() // every byte escaped at worst as \u00XX
+	for _, f := range fields {
+		if !f.s.IsZero() {
+			n += len(f.key) + 2 + 6*f.s.Len() // every byte escaped at worst as \u00XX
+		}
 	}
-	if len(js)+secret.Len() > MaxMessage {
+	if len(js)+secret.Len()+refresh.Len() > MaxMessage {
 		return nil, ErrTooLarge
 	}
 	b := make([]byte, 0, n)
 	b = append(b, js[:len(js)-1]...)
-	if !secret.IsZero() {
-		if len(js) > 2 {
-			b = append(b, key...)
-		} else {
-			b = append(b, key[1:]...)
+	for _, f := range fields {
+		if f.s.IsZero() {
+			continue
 		}
-		b = secret.AppendJSON(b)
+		if len(b) > 1 {
+			b = append(b, f.key...)
+		} else {
+			b = append(b, f.key[1:]...)
+		}
+		b = f.s.AppendJSON(b)
 	}
 	b = append(b, '}', '\n')
 	if len(b) > MaxMessage {
@@ -300,15 +333,18 @@ func DecodeRequest(line []byte) (*Request, error) {
 	w := wireRequest{requestAlias: (*requestAlias)(req)}
 	if err := decode(line, &w, requestShape()); err != nil {
 		w.Secret.wipe()
+		w.Refresh.wipe()
 		return nil, err
 	}
-	req.Secret = Secret{b: w.Secret}
+	req.Secret, req.Refresh = Secret{b: w.Secret}, Secret{b: w.Refresh}
 	if req.V != Version {
 		req.Secret.Wipe()
+		req.Refresh.Wipe()
 		return nil, fmt.Errorf("unsupported protocol version %d (this agent speaks %d)", req.V, Version)
 	}
 	if req.Op == "" {
 		req.Secret.Wipe()
+		req.Refresh.Wipe()
 		return nil, errors.New("missing op")
 	}
 	return req, nil
@@ -321,11 +357,13 @@ func DecodeResponse(line []byte) (*Response, error) {
 	w := wireResponse{responseAlias: (*responseAlias)(resp)}
 	if err := decode(line, &w, responseShape()); err != nil {
 		w.Secret.wipe()
+		w.Refresh.wipe()
 		return nil, err
 	}
-	resp.Secret = Secret{b: w.Secret}
+	resp.Secret, resp.Refresh = Secret{b: w.Secret}, Secret{b: w.Refresh}
 	if resp.V != Version {
 		resp.Secret.Wipe()
+		resp.Refresh.Wipe()
 		return nil, fmt.Errorf("unsupported protocol version %d (this client speaks %d)", resp.V, Version)
 	}
 	return resp, nil

@@ -22,6 +22,11 @@ func (loaded) Put(store.Token) error                   { return errReadOnly }
 func (loaded) Remove(string) error                     { return errReadOnly }
 func (loaded) PutApp(store.App) error                  { return errReadOnly }
 func (loaded) RemoveApp(string) error                  { return errReadOnly }
+func (loaded) LoadRemembered() ([]store.Remembered, []error, error) {
+	return nil, nil, nil
+}
+func (loaded) PutRemembered(store.Remembered) error { return errReadOnly }
+func (loaded) RemoveRemembered(string) error        { return errReadOnly }
 
 // BenchmarkGet1000 measures one git get with 1,000 tokens held: the cost
 // policy adds per request as the inventory grows.

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
@@ -24,6 +25,9 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 	}
 	if err := store.ValidName(req.Name); err != nil {
 		return fail(client.CodeBadRequest, err.Error(), "")
+	}
+	if req.Op == client.OpAdd && strings.HasPrefix(req.Name, vault.RememberedPrefix) {
+		return fail(client.CodeBadRequest, "token names may not start with "+vault.RememberedPrefix+": remembered credentials are named so", "choose another name")
 	}
 	if req.Secret.IsZero() {
 		return fail(client.CodeBadRequest, "empty token", "pass the token on stdin or at the prompt")
@@ -124,6 +128,16 @@ func (a *Agent) remove(ctx context.Context, _ peercred.Cred, req *client.Request
 	}
 	if ap := s.Apps[req.Name]; ap != nil {
 		return a.removeApp(ctx, ev, ap)
+	}
+	if r := s.RememberedByName(req.Name); r != nil {
+		ev.Decision, ev.FP, ev.Reason = audit.Changed, r.FP, "remembered credential removed"
+		return Outcome{Resp: &client.Response{Token: req.Name}, Event: ev,
+			Change: &Change{
+				Commit: func() error { return a.vault.RemoveRemembered(r) },
+				Failed: a.keychainFailed("keychain remove", req.Name, "keychain remove failed; nothing changed", "keychain error"),
+				Suffix: "; nothing was removed",
+			},
+			After: func(*client.Response) { a.changed() }}
 	}
 	e := s.Tokens[req.Name]
 	if e == nil {

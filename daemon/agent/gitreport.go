@@ -16,11 +16,12 @@ import (
 	"github.com/keyfob/keyfob/daemon/vault"
 )
 
-// gitReport handles git's store and erase. keyfob keeps no credential that
-// git offers, and erase never deletes a token: it marks it suspect. Either
-// acts on a token only when git's host is in its allowlist, and git's
-// username and password are the token's: a credential that is not
-// keyfob's, or not for that host, changes nothing.
+// gitReport handles git's store and erase. erase never deletes a token: it
+// marks it suspect. Either acts on a token only when git's host is in its
+// allowlist, and git's username and password are the token's. A credential
+// that is not keyfob's is kept only for a host [[remember]] names, and
+// erase forgets a remembered one (remember.go); anything else changes
+// nothing.
 func (a *Agent) gitReport(ctx context.Context, peer peercred.Cred, req *client.Request) Outcome {
 	ev := audit.Event{Op: req.Op}
 	if req.Cred == nil {
@@ -33,6 +34,16 @@ func (a *Agent) gitReport(ctx context.Context, peer peercred.Cred, req *client.R
 	e := reported(s, c)
 	if e == nil {
 		if o, ok := a.mintedReport(s, req, ev); ok {
+			return o
+		}
+	}
+	if e == nil && !s.Locked() {
+		// Not a token of keyfob's: a credential git got elsewhere,
+		// remembered for a host [[remember]] names (remember.go).
+		if req.Op == client.OpStore {
+			return a.rememberStore(s, req, ev)
+		}
+		if o, ok := a.rememberErase(s, c, ev); ok {
 			return o
 		}
 	}

@@ -59,7 +59,10 @@ func (a *Agent) open(pass client.Secret) error {
 			if got.AppsErr != nil {
 				a.log.Warn("reading GitHub Apps from the keychain", zap.Error(got.AppsErr))
 			}
-			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", got.Tokens))
+			if got.RememberedErr != nil {
+				a.log.Warn("reading remembered credentials from the keychain", zap.Error(got.RememberedErr))
+			}
+			a.log.Info("unlocked", zap.String("backend", a.cfg.Backend), zap.Int("tokens", got.Tokens), zap.Int("remembered", got.Remembered))
 			a.active()
 			a.changed()
 			a.startOwnerChecks()

@@ -85,6 +85,12 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 				return refuse(audit.NoMatch, client.CodeNotFound, why, "if it was revoked or expired, run: keyfob rotate "+d.Token)
 			}
 		}
+		if bound == "" && ev.Grant == "" && (d.Outcome == policy.Denied || d.Outcome == policy.NoMatch && d.Matched.Token == "") {
+			// No token answers: a remembered credential may (remember.go).
+			if o, ok := a.rememberedAnswer(s, req.Cred, ev); ok {
+				return o, true
+			}
+		}
 		switch d.Outcome {
 		case policy.Denied:
 			return refuse(audit.Denied, client.CodeDenied, d.Reason, "")
@@ -182,6 +188,15 @@ func (a *Agent) which(_ context.Context, _ peercred.Cred, req *client.Request) O
 	}
 	d := policy.Explain(a.credRequest(req.Cred), s.Policy(), a.currentRoutes())
 	resp := &client.Response{Token: d.Token, Route: d.Route, Reason: d.Reason}
+	if d.Outcome == policy.Denied || d.Outcome == policy.NoMatch && d.Matched.Token == "" {
+		// As get decides (remember.go): where no token answers, a
+		// remembered credential may.
+		if name := a.rememberedWhich(s, req.Cred); name != "" {
+			d.Outcome = policy.Granted
+			resp.Token, resp.Remembered = name, true
+			resp.Reason = "no token answers this remote; a credential git approved is remembered for it"
+		}
+	}
 	for _, c := range d.Candidates {
 		resp.Candidates = append(resp.Candidates, client.Candidate{Token: c.Token, Chosen: c.Chosen, Reason: c.Reason})
 	}

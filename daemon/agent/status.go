@@ -147,6 +147,9 @@ func (a *Agent) list(context.Context, peercred.Cred, *client.Request) Outcome {
 	for _, e := range s.Tokens {
 		resp.Tokens = append(resp.Tokens, a.info(e, now))
 	}
+	for _, e := range s.Remembered {
+		resp.Tokens = append(resp.Tokens, rememberedInfo(e, now))
+	}
 	slices.SortFunc(resp.Tokens, func(x, y client.TokenInfo) int { return cmpString(x.Name, y.Name) })
 	resp.Apps = a.appInfos(s)
 	return Outcome{Resp: resp, Quiet: true}

@@ -38,9 +38,16 @@ type Config struct {
 // file is the TOML layout. A new section is a new field here; keys that no
 // field takes are errors, so typos do not pass silently.
 type file struct {
-	Route  []routeEntry  `toml:"route"`
-	Audit  auditEntry    `toml:"audit"`
-	GitHub []githubEntry `toml:"github"`
+	Route    []routeEntry    `toml:"route"`
+	Audit    auditEntry      `toml:"audit"`
+	GitHub   []githubEntry   `toml:"github"`
+	Remember []rememberEntry `toml:"remember"`
+}
+
+// rememberEntry names remotes whose credentials keyfob keeps when git
+// approves them (docs/config.md).
+type rememberEntry struct {
+	Match string `toml:"match"`
 }
 
 type routeEntry struct {
@@ -174,10 +181,22 @@ func Parse(path string, data []byte) (*Config, error) {
 	probs = append(probs, aprobs...)
 	gh, ghProbs := githubHosts(path, lines, f.GitHub)
 	probs = append(probs, ghProbs...)
+	var remember []string
+	for i, r := range f.Remember {
+		src := lines.sectionSource(path, "remember", i)
+		switch err := policy.ParseRemember(r.Match); {
+		case strings.TrimSpace(r.Match) == "":
+			probs = append(probs, policy.Problem{Source: src, Msg: "remember: match is missing"})
+		case err != nil:
+			probs = append(probs, policy.Problem{Source: src, Msg: err.Error()})
+		}
+		remember = append(remember, r.Match)
+	}
 	if len(probs) > 0 {
 		return nil, &Error{Path: path, Problems: probs}
 	}
-	return &Config{Path: path, Exists: true, Table: policy.Compile(routes), Audit: aud, GitHub: gh}, nil
+	table := policy.Compile(routes).WithRemember(policy.NewRemember(remember))
+	return &Config{Path: path, Exists: true, Table: table, Audit: aud, GitHub: gh}, nil
 }
 
 func validMatches(rs []policy.Route) []policy.Route {

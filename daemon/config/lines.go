@@ -94,6 +94,14 @@ func (ix *lineIndex) routeSource(path string, i int) string {
 	return path
 }
 
+// sectionSource returns "path:line" of the i-th [[name]] table.
+func (ix *lineIndex) sectionSource(path, name string, i int) string {
+	if lines := ix.keys[name]; i < len(lines) {
+		return fmt.Sprintf("%s:%d", path, lines[i])
+	}
+	return path
+}
+
 // MaxDepth bounds how deeply a config may nest arrays, inline tables and
 // dotted keys, counted together. The TOML decoder recurses once per level
 // of arrays and inline tables, and its memory for a dotted key grows with

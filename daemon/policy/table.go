@@ -72,6 +72,28 @@ type Table struct {
 	// routed holds the token names some route names: they are kept for
 	// those routes when no route matches.
 	routed map[string]bool
+	// remember is the config's [[remember]] set, which travels with the
+	// routes it was read with.
+	remember *Remember
+}
+
+// WithRemember returns a copy of t that carries r, the hosts whose
+// credentials keyfob keeps.
+func (t *Table) WithRemember(r *Remember) *Table {
+	if t == nil {
+		t = Compile(nil)
+	}
+	n := *t
+	n.remember = r
+	return &n
+}
+
+// Remember returns the [[remember]] set read with t; nil remembers nothing.
+func (t *Table) Remember() *Remember {
+	if t == nil {
+		return nil
+	}
+	return t.remember
 }
 
 // compiled is one route with its parsed pattern.

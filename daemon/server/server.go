@@ -144,8 +144,8 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 			return
 		}
 		req, err := client.DecodeRequest(line)
-		// The line may have held a secret (add, rotate, unlock, app-add);
-		// the request has its own copy, wiped once it is answered.
+		// The line may have held a secret (add, rotate, unlock, app-add,
+		// store); the request has its own copy, wiped once it is answered.
 		clear(line)
 		var resp *client.Response
 		if err != nil {
@@ -153,6 +153,7 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 		} else {
 			resp = s.Handler.Handle(ctx, peer, req)
 			req.Secret.Wipe()
+			req.Refresh.Wipe()
 		}
 		if !s.reply(c, resp) || err != nil {
 			return
@@ -177,5 +178,6 @@ func (s *Server) reply(c net.Conn, resp *client.Response) bool {
 	// wipe it, and the line that carried it.
 	clear(b)
 	resp.Secret.Wipe()
+	resp.Refresh.Wipe()
 	return err == nil
 }

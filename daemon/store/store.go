@@ -317,6 +317,17 @@ func loadAll[T any](s *Store, prefix string, get func(key string) (T, error)) ([
 // field, straight from its bytes, into a buffer sized once and wiped after
 // the write.
 func (s *Store) write(prefix, name, desc string, v any, field string, secret client.Secret) error {
+	return s.writeSecrets(prefix, name, desc, v, []namedSecret{{field, secret}})
+}
+
+// namedSecret is a secret and the JSON field it is written as.
+type namedSecret struct {
+	field  string
+	secret client.Secret
+}
+
+// writeSecrets is write with several secrets, appended in order.
+func (s *Store) writeSecrets(prefix, name, desc string, v any, secrets []namedSecret) error {
 	if err := ValidName(name); err != nil {
 		return err
 	}
@@ -324,13 +335,19 @@ func (s *Store) write(prefix, name, desc string, v any, field string, secret cli
 	if err != nil || len(js) < 2 || js[len(js)-1] != '}' {
 		return fmt.Errorf("encode %s%s: %v", prefix, name, err)
 	}
-	data := make([]byte, 0, len(js)+len(field)+4+6*secret.Len()+2)
+	n := len(js) + 1
+	for _, f := range secrets {
+		n += len(f.field) + 4 + 6*f.secret.Len() + 2
+	}
+	data := make([]byte, 0, n)
 	defer clear(data[:cap(data)])
 	data = append(data, js[:len(js)-1]...)
-	data = append(data, ',', '"')
-	data = append(data, field...)
-	data = append(data, '"', ':')
-	data = secret.AppendJSON(data)
+	for _, f := range secrets {
+		data = append(data, ',', '"')
+		data = append(data, f.field...)
+		data = append(data, '"', ':')
+		data = f.secret.AppendJSON(data)
+	}
 	data = append(data, '}')
 	return s.set(keyring.Item{Key: prefix + name, Label: prefix + name, Description: desc, Data: data})
 }

@@ -58,6 +58,14 @@ type Keychain interface {
 	PutApp(store.App) error
 	// RemoveApp deletes an app's item.
 	RemoveApp(name string) error
+	// LoadRemembered reads every remembered credential, as Load does
+	// tokens.
+	LoadRemembered() ([]store.Remembered, []error, error)
+	// PutRemembered writes a remembered credential, secrets and
+	// metadata in one write, replacing the one of the same key.
+	PutRemembered(store.Remembered) error
+	// RemoveRemembered deletes the item of the credential with that ID.
+	RemoveRemembered(id string) error
 	// Close drops the keychain and wipes what it holds to open items
 	// (the file backend's passphrase); it is not used again.
 	Close()
@@ -160,7 +168,10 @@ type Snapshot struct {
 	// Tokens and Apps are by name; tokens and apps share one namespace.
 	Tokens map[string]*Entry
 	Apps   map[string]*AppEntry
-	view   []policy.Token
+	// Remembered holds the credentials git approved for remembered
+	// hosts, by ID. Policy never sees them.
+	Remembered map[string]*RememberedEntry
+	view       []policy.Token
 }
 
 // Locked reports whether the snapshot holds no keychain.
@@ -239,6 +250,10 @@ type Loaded struct {
 	// AppsErr is why the apps could not be listed; the tokens are held
 	// without them.
 	AppsErr error
+	// Remembered counts the remembered credentials read; RememberedErr
+	// is why they could not be listed.
+	Remembered    int
+	RememberedErr error
 }
 
 // Unlock reads every token and app from kc and serves them from then on,
@@ -252,7 +267,12 @@ func (v *Vault) Unlock(kc Keychain) (Loaded, error) {
 		return Loaded{}, err
 	}
 	apps, badApps, aerr := kc.LoadApps()
-	next := &Snapshot{kc: kc, Tokens: make(map[string]*Entry, len(toks)), Apps: make(map[string]*AppEntry, len(apps))}
+	rem, badRem, rerr := kc.LoadRemembered()
+	next := &Snapshot{kc: kc, Tokens: make(map[string]*Entry, len(toks)), Apps: make(map[string]*AppEntry, len(apps)),
+		Remembered: make(map[string]*RememberedEntry, len(rem))}
+	for _, r := range rem {
+		next.Remembered[r.Meta.ID()] = newRememberedEntry(r)
+	}
 	for _, t := range toks {
 		next.Tokens[t.Name] = newEntry(t)
 	}
@@ -264,7 +284,8 @@ func (v *Vault) Unlock(kc Keychain) (Loaded, error) {
 	if old.kc != nil && old.kc != kc {
 		old.kc.Close()
 	}
-	return Loaded{Tokens: len(toks), Apps: len(apps), Skipped: append(bad, badApps...), AppsErr: aerr}, nil
+	return Loaded{Tokens: len(toks), Apps: len(apps), Skipped: append(append(bad, badApps...), badRem...), AppsErr: aerr,
+		Remembered: len(rem), RememberedErr: rerr}, nil
 }
 
 // Lock drops every secret: the next snapshot holds nothing, then each
@@ -306,6 +327,9 @@ func wipeAll(s *Snapshot) {
 	for _, e := range s.Apps {
 		e.key.wipe()
 	}
+	for _, e := range s.Remembered {
+		e.wipe()
+	}
 }
 
 // next returns a copy of the current snapshot to change, or ErrLocked. Call
@@ -316,7 +340,7 @@ func (v *Vault) next() (*Snapshot, error) {
 		return nil, ErrLocked
 	}
 	n := *cur
-	n.Tokens, n.Apps = maps.Clone(cur.Tokens), maps.Clone(cur.Apps)
+	n.Tokens, n.Apps, n.Remembered = maps.Clone(cur.Tokens), maps.Clone(cur.Apps), maps.Clone(cur.Remembered)
 	return &n, nil
 }
 

@@ -18,6 +18,7 @@ type memKeychain struct {
 	mu      sync.Mutex
 	toks    map[string]store.Token
 	apps    map[string]store.App
+	rem     map[string]store.Remembered
 	fail    error
 	block   chan struct{}
 	entered chan struct{}
@@ -97,6 +98,42 @@ func (k *memKeychain) RemoveApp(name string) error {
 		return k.fail
 	}
 	delete(k.apps, name)
+	return nil
+}
+
+func (k *memKeychain) LoadRemembered() ([]store.Remembered, []error, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []store.Remembered
+	for _, r := range k.rem {
+		out = append(out, store.Remembered{Meta: r.Meta, Password: r.Password.Clone(), Refresh: r.Refresh.Clone()})
+	}
+	return out, nil, nil
+}
+
+func (k *memKeychain) PutRemembered(r store.Remembered) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fail != nil {
+		return k.fail
+	}
+	if k.rem == nil {
+		k.rem = map[string]store.Remembered{}
+	}
+	k.rem[r.Meta.ID()] = store.Remembered{Meta: r.Meta, Password: r.Password.Clone(), Refresh: r.Refresh.Clone()}
+	return nil
+}
+
+func (k *memKeychain) RemoveRemembered(id string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fail != nil {
+		return k.fail
+	}
+	if _, ok := k.rem[id]; !ok {
+		return store.ErrNotFound
+	}
+	delete(k.rem, id)
 	return nil
 }
 
