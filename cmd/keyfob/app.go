@@ -3,18 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
+	"github.com/keyfob/keyfob/daemon/ghapp"
 )
-
-// maxKeyFile bounds the private key file read by keyfob app add: GitHub's
-// keys are PEM, a few KiB.
-const maxKeyFile = 16 << 10
 
 func cmdApp(e *env, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
@@ -32,7 +29,7 @@ func cmdAppAdd(e *env, args []string) error {
 	instID := fs.Int64("installation-id", 0, "the installation's id (the number at the end of its settings URL)")
 	owner := fs.String("owner", "", "the organization or user the app is installed on (instead of --installation-id)")
 	keyFile := fs.String("key-file", "", "the app's private key, the .pem file GitHub offered for download")
-	var hosts hostList
+	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] the app's tokens may go to (repeatable; default github.com)")
 	noVerify := fs.Bool("no-verify", false, "do not mint a token to check the app")
 	pos, err := parseFlags(fs, args)
@@ -49,7 +46,7 @@ func cmdAppAdd(e *env, args []string) error {
 	case *keyFile == "":
 		return usageError{"app add needs --key-file"}
 	}
-	key, err := readKeyFile(*keyFile)
+	key, err := ghapp.ReadKeyFile(*keyFile)
 	if err != nil {
 		return err
 	}
@@ -64,25 +61,6 @@ func cmdAppAdd(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "added app %s (app id %d, %s) for %s; %s\n", ai.Name, ai.AppID, installation(ai), strings.Join(ai.Hosts, ", "), verified(ai))
 	fmt.Fprintf(e.stdout, "the private key is in the keychain now: %s can be deleted\n", *keyFile)
 	return nil
-}
-
-func readKeyFile(path string) (client.Secret, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return client.Secret{}, fmt.Errorf("read private key: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	defer clear(b)
-	switch {
-	case err != nil:
-		return client.Secret{}, fmt.Errorf("read private key: %w", err)
-	case len(b) > maxKeyFile:
-		return client.Secret{}, fmt.Errorf("read private key %s: larger than %d KiB, so not a GitHub App key", path, maxKeyFile>>10)
-	case len(b) == 0:
-		return client.Secret{}, fmt.Errorf("read private key %s: empty file", path)
-	}
-	return client.NewSecret(string(b)), nil
 }
 
 func installation(ai client.AppInfo) string {

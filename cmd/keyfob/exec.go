@@ -3,17 +3,15 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
-	"os/exec"
-	"strings"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/client/ghenv"
 )
 
 func cmdExec(e *env, args []string) error {
 	fs := newFlags("exec", e)
-	var urls hostList
+	var urls cliflag.List
 	fs.Var(&urls, "url", "the repository whose token to use (default: the origin remote of the current repository); repeatable with --grant")
 	name := fs.String("token", "", "the token to use, by name")
 	grant := fs.Bool("grant", false, "run CMD with a grant of its own (socket, git configured through the environment) that ends when CMD does")
@@ -83,12 +81,10 @@ func execRequest(url, name string) (*client.Request, error) {
 		return &client.Request{Op: client.OpToken, Name: name}, nil
 	}
 	if url == "" {
-		out, err := exec.Command("git", "remote", "get-url", "origin").Output()
-		if err != nil {
-			return nil, hinted{fmt.Errorf("find the origin remote: %w", err),
-				"run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
+		var err error
+		if url, err = ghenv.Origin(); err != nil {
+			return nil, hinted{err, "run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
 		}
-		url = client.HTTPSRemote(strings.TrimSpace(string(out)))
 	}
 	cred, err := client.ParseRemote(url)
 	if err != nil {

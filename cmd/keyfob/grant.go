@@ -10,52 +10,14 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 )
-
-// optPath is --socket or --file: a path, or given bare for the default
-// location.
-type optPath struct {
-	set  bool
-	path string
-}
-
-func (o *optPath) String() string     { return o.path }
-func (o *optPath) Set(v string) error { o.set, o.path = true, v; return nil }
-
-type uidList []int
-
-func (u *uidList) String() string { return fmt.Sprint(*u) }
-func (u *uidList) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return fmt.Errorf("want a numeric uid, not %q", v)
-	}
-	*u = append(*u, n)
-	return nil
-}
-
-// bareFlags lets --socket and --file stand without a value: followed by
-// nothing or by another flag, they mean the default location.
-func bareFlags(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if (a == "--socket" || a == "-socket" || a == "--file" || a == "-file") &&
-			(i+1 == len(args) || strings.HasPrefix(args[i+1], "-")) {
-			a += "="
-		}
-		out = append(out, a)
-	}
-	return out
-}
 
 func cmdGrant(e *env, args []string) error {
 	fs := newFlags("grant", e)
-	var urls hostList
-	var uids uidList
-	var sock, file optPath
+	var urls cliflag.List
+	var uids cliflag.UIDs
+	var sock, file cliflag.Path
 	fs.Var(&urls, "url", "a repository to grant, host/owner/repo or host/owner/* (repeatable)")
 	ttl := fs.String("ttl", "1h", "how long the grant lives (at most 7d)")
 	maxUses := fs.Int("max-uses", 0, "socket: hand out at most N tokens, then end (0: no cap)")
@@ -63,7 +25,7 @@ func cmdGrant(e *env, args []string) error {
 	fs.Var(&uids, "uid", "socket: a peer uid allowed to connect (repeatable; default: yours)")
 	fs.Var(&sock, "socket", "serve the grant on a socket at PATH (default, in the runtime directory)")
 	fs.Var(&file, "file", "write the token to a file at PATH (mode 0600)")
-	pos, err := parseFlags(fs, bareFlags(args))
+	pos, err := parseFlags(fs, cliflag.Bare(args, "socket", "file"))
 	if err != nil {
 		return err
 	}
@@ -73,7 +35,7 @@ func cmdGrant(e *env, args []string) error {
 	if len(urls) == 0 {
 		return usageError{"grant needs at least one --url"}
 	}
-	if sock.set && file.set {
+	if sock.Given && file.Given {
 		return usageError{"--socket and --file exclude each other"}
 	}
 	d, err := parseDuration(*ttl)
@@ -81,9 +43,9 @@ func cmdGrant(e *env, args []string) error {
 		return usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", *ttl)}
 	}
 	spec := &client.GrantSpec{Label: *label, URLs: urls, TTL: int64(d / time.Second), MaxUses: *maxUses, UIDs: uids, Mode: client.GrantSocket}
-	p := sock.path
-	if file.set {
-		spec.Mode, p = client.GrantFile, file.path
+	p := sock.Path
+	if file.Given {
+		spec.Mode, p = client.GrantFile, file.Path
 	}
 	if p != "" {
 		// The agent runs elsewhere; it needs the whole path.

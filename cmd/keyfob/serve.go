@@ -16,6 +16,7 @@ import (
 	"github.com/keyfob/keyfob/daemon/desktop"
 	"github.com/keyfob/keyfob/daemon/harden"
 	"github.com/keyfob/keyfob/daemon/notify"
+	"github.com/keyfob/keyfob/daemon/passphrase"
 	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
 )
@@ -37,7 +38,7 @@ func cmdServe(e *env, args []string) error {
 	}
 	// First of all, before any descriptor is opened or an activated
 	// socket taken: this may re-execute the process.
-	pass, err := startPassphrase()
+	pass, err := passphrase.Start()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/daemon/setup"
 )
 
@@ -35,7 +36,7 @@ func cmdSetup(e *env, args []string) error {
 
 func cmdSetupGit(e *env, args []string) error {
 	fs := newFlags("setup git", e)
-	var hosts hostList
+	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] or https://host[:port] to set keyfob up for (repeatable; default github.com)")
 	dry := fs.Bool("dry-run", false, "print the changes without making them")
 	pos, err := parseFlags(fs, args)
@@ -46,7 +47,7 @@ func cmdSetupGit(e *env, args []string) error {
 		return usageError{"setup git takes no arguments besides flags"}
 	}
 	if len(hosts) == 0 {
-		hosts = hostList{"github.com"}
+		hosts = cliflag.List{"github.com"}
 	}
 	helper, err := setup.HelperPath()
 	if err != nil {

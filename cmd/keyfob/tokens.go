@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 )
 
 func cmdAdd(e *env, args []string) error {
 	fs := newFlags("add", e)
-	var hosts hostList
+	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] the token may go to (repeatable)")
 	user := fs.String("username", "", "username git sends with the token (default x-access-token)")
 	expires := fs.String("expires", "", "expiry: a date, RFC 3339 time, or duration")

@@ -1,4 +1,7 @@
-package main
+// Package passphrase reads the passphrase the agent is started with, for the
+// file backend on headless machines, and moves it out of the environment
+// before anything else runs.
+package passphrase
 
 import (
 	"bytes"
@@ -26,13 +29,13 @@ const (
 	maxPass = 4096
 )
 
-// startPassphrase returns the passphrase the agent was started with, in
+// Start returns the passphrase the agent was started with, in
 // bytes the agent owns, or a zero Secret. On Linux, a passphrase in the
 // environment is first moved out of it: the process re-executes itself
 // without the variable and reads the passphrase from a pipe (reexec), so
 // that neither /proc/PID/environ nor the memory of the agent that serves
-// holds it. startPassphrase then does not return.
-func startPassphrase() (client.Secret, error) {
+// holds it. Start then does not return.
+func Start() (client.Secret, error) {
 	if v, ok := os.LookupEnv(passEnv); ok {
 		if err := reexecWithout(v); err != nil {
 			return client.Secret{}, err
