@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,4 +123,18 @@ func Expires(s string, now time.Time) (time.Time, error) {
 		return now.Add(d).UTC().Truncate(time.Second), nil
 	}
 	return time.Time{}, ErrExpires
+}
+
+// EnvDuration reads a Go duration of 0 or more from the environment
+// variable name; unset or empty is 0.
+func EnvDuration(name string) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 15m", name, v)
+	}
+	return d, nil
 }

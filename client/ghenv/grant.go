@@ -1,6 +1,7 @@
 package ghenv
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -42,12 +43,34 @@ func GrantEnv(env []string, g client.GrantInfo, helper string) []string {
 	return append(out, "GIT_CONFIG_COUNT="+strconv.Itoa(count))
 }
 
+// ErrNoOrigin is Origin's error when git names no origin remote here.
+var ErrNoOrigin = errors.New("find the origin remote")
+
 // Origin returns the URL of the current repository's origin remote,
 // rewritten to https as git would fetch it with a credential.
 func Origin() (string, error) {
 	out, err := exec.Command("git", "remote", "get-url", "origin").Output()
 	if err != nil {
-		return "", fmt.Errorf("find the origin remote: %w", err)
+		return "", fmt.Errorf("%w: %w", ErrNoOrigin, err)
 	}
 	return client.HTTPSRemote(strings.TrimSpace(string(out))), nil
+}
+
+// Request builds the token request: by name, by URL, or by the current
+// repository's origin remote.
+func Request(url, name string) (*client.Request, error) {
+	if name != "" {
+		return &client.Request{Op: client.OpToken, Name: name}, nil
+	}
+	if url == "" {
+		var err error
+		if url, err = Origin(); err != nil {
+			return nil, err
+		}
+	}
+	cred, err := client.ParseRemote(url)
+	if err != nil {
+		return nil, err
+	}
+	return &client.Request{Op: client.OpToken, Cred: &cred}, nil
 }

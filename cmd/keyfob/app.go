@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/cliflag"
+	"github.com/keyfob/keyfob/client/view"
 	"github.com/keyfob/keyfob/daemon/ghapp"
 )
 
@@ -58,41 +55,7 @@ func cmdAppAdd(e *env, args []string) error {
 	}
 	printWarnings(e, resp)
 	ai := resp.Apps[0]
-	fmt.Fprintf(e.stdout, "added app %s (app id %d, %s) for %s; %s\n", ai.Name, ai.AppID, installation(ai), strings.Join(ai.Hosts, ", "), verified(ai))
+	fmt.Fprintf(e.stdout, "added app %s (app id %d, %s) for %s; %s\n", ai.Name, ai.AppID, view.Installation(ai), strings.Join(ai.Hosts, ", "), view.Verified(ai))
 	fmt.Fprintf(e.stdout, "the private key is in the keychain now: %s can be deleted\n", *keyFile)
 	return nil
-}
-
-func installation(ai client.AppInfo) string {
-	switch {
-	case ai.InstallationID != 0 && ai.Owner != "":
-		return "installation " + strconv.FormatInt(ai.InstallationID, 10) + " on " + ai.Owner
-	case ai.InstallationID != 0:
-		return "installation " + strconv.FormatInt(ai.InstallationID, 10)
-	}
-	return "installed on " + ai.Owner
-}
-
-func verified(ai client.AppInfo) string {
-	if ai.Validation == "valid" {
-		return "verified: " + ai.Reason
-	}
-	return ai.Validation + ": " + ai.Reason
-}
-
-// printApps writes the apps and the installation tokens cached for each,
-// masked, with their scope and expiry.
-func printApps(w io.Writer, apps []client.AppInfo) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tAPP ID\tINSTALLATION\tHOSTS\tSTATE\tCACHED TOKENS")
-	for _, a := range apps {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\n", a.Name, a.AppID, installation(a), strings.Join(a.Hosts, ","), a.Validation, len(a.Cached))
-	}
-	tw.Flush()
-	for _, a := range apps {
-		for _, m := range a.Cached {
-			fmt.Fprintf(w, "  %s: %s  installation %d  %s  expires %s UTC (in %s)\n", a.Name, m.Masked, m.Installation, m.Scope,
-				m.Expires.UTC().Format(time.DateTime), time.Until(m.Expires).Round(time.Minute))
-		}
-	}
 }

@@ -1,59 +1,26 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/view"
+	"github.com/keyfob/keyfob/daemon/passphrase"
 )
 
 func call(req *client.Request) (*client.Response, error) {
 	path := client.SocketPath()
 	resp, err := client.Call(path, req)
-	var ae *client.Error
-	var ue *client.UntrustedError
-	var oe *net.OpError
-	switch {
-	case err == nil, errors.As(err, &ae):
-		return resp, err
-	case errors.As(err, &ue):
-		// One line that says what to do; nothing was sent.
-		return nil, err
-	case errors.As(err, &oe) && oe.Op == "dial":
-		return nil, hinted{fmt.Errorf("agent not running at %s: %w", path, err),
-			"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}
-	default:
-		return nil, hinted{fmt.Errorf("agent at %s closed the connection during %s: %w", path, req.Op, err),
-			"check that it is still running (keyfob status) and look at its log"}
+	if hint, err := client.Explain(path, req.Op, err); hint != "" {
+		return nil, hinted{err, hint}
 	}
+	return resp, err
 }
 
-// readSecret reads a secret from the terminal without echo, or from stdin
-// when stdin is not a terminal. Secrets never come from argv.
+// readSecret reads a secret from the terminal without echo, or from stdin.
 func readSecret(e *env, prompt string) (client.Secret, error) {
-	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(e.stderr, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.stderr)
-		if err != nil {
-			return client.Secret{}, fmt.Errorf("read from terminal: %w", err)
-		}
-		defer clear(b)
-		return client.NewSecret(strings.TrimSpace(string(b))), nil
-	}
-	r := bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage/2))
-	line, err := r.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return client.Secret{}, fmt.Errorf("read stdin: %w", err)
-	}
-	return client.NewSecret(strings.TrimRight(line, "\r\n")), nil
+	return passphrase.Read(e.stdin, e.stderr, prompt)
 }
 
 func cmdUnlock(e *env, args []string) error {
@@ -110,21 +77,8 @@ func cmdWhich(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	printWhich(e.stdout, resp)
+	view.Which(e.stdout, resp)
 	return nil
-}
-
-// tokenRequest turns URL|NAME into a request: anything with "/" or "://"
-// is a URL, anything else a token name.
-func tokenRequest(arg string) (*client.Request, error) {
-	if strings.Contains(arg, "/") || strings.Contains(arg, "://") {
-		cred, err := client.ParseRemote(arg)
-		if err != nil {
-			return nil, err
-		}
-		return &client.Request{Op: client.OpToken, Cred: &cred}, nil
-	}
-	return &client.Request{Op: client.OpToken, Name: arg}, nil
 }
 
 func cmdToken(e *env, args []string) error {
@@ -135,7 +89,7 @@ func cmdToken(e *env, args []string) error {
 	if len(pos) != 1 {
 		return usageError{"token takes exactly one URL or NAME"}
 	}
-	req, err := tokenRequest(pos[0])
+	req, err := client.TokenRequest(pos[0])
 	if err != nil {
 		return err
 	}

@@ -74,21 +74,11 @@ func cmdExec(e *env, args []string) error {
 	return err
 }
 
-// execRequest builds the token request: by name, by URL, or by the current
-// repository's origin remote.
+// execRequest is ghenv.Request, with what to do when there is no origin.
 func execRequest(url, name string) (*client.Request, error) {
-	if name != "" {
-		return &client.Request{Op: client.OpToken, Name: name}, nil
+	req, err := ghenv.Request(url, name)
+	if errors.Is(err, ghenv.ErrNoOrigin) {
+		return nil, hinted{err, "run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
 	}
-	if url == "" {
-		var err error
-		if url, err = ghenv.Origin(); err != nil {
-			return nil, hinted{err, "run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
-		}
-	}
-	cred, err := client.ParseRemote(url)
-	if err != nil {
-		return nil, err
-	}
-	return &client.Request{Op: client.OpToken, Cred: &cred}, nil
+	return req, err
 }

@@ -27,11 +27,11 @@ func execGrant(e *env, argv, urls []string, ttl string, maxUses int, label strin
 		c := req.Cred
 		urls = []string{c.Protocol + "://" + c.Host + "/" + c.Path}
 	}
-	d, err := parseDuration(ttl)
-	if err != nil || d < time.Second {
-		return usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", ttl)}
+	secs, err := parseTTL(ttl)
+	if err != nil {
+		return err
 	}
-	spec := &client.GrantSpec{Label: label, URLs: urls, TTL: int64(d / time.Second), MaxUses: maxUses, Mode: client.GrantSocket}
+	spec := &client.GrantSpec{Label: label, URLs: urls, TTL: secs, MaxUses: maxUses, Mode: client.GrantSocket}
 	if file {
 		spec.Mode = client.GrantFile
 	}

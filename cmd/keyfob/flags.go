@@ -33,5 +33,14 @@ func parseExpires(s string) (time.Time, error) {
 	return t, nil
 }
 
+// parseTTL reads --ttl: a duration of a second or more, in seconds.
+func parseTTL(s string) (int64, error) {
+	d, err := parseDuration(s)
+	if err != nil || d < time.Second {
+		return 0, usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", s)}
+	}
+	return int64(d / time.Second), nil
+}
+
 // parseDuration accepts Go durations and whole days ("30d").
 var parseDuration = cliflag.Duration

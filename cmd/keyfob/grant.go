@@ -2,15 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/cliflag"
+	"github.com/keyfob/keyfob/client/view"
 )
 
 func cmdGrant(e *env, args []string) error {
@@ -38,11 +34,11 @@ func cmdGrant(e *env, args []string) error {
 	if sock.Given && file.Given {
 		return usageError{"--socket and --file exclude each other"}
 	}
-	d, err := parseDuration(*ttl)
-	if err != nil || d < time.Second {
-		return usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", *ttl)}
+	secs, err := parseTTL(*ttl)
+	if err != nil {
+		return err
 	}
-	spec := &client.GrantSpec{Label: *label, URLs: urls, TTL: int64(d / time.Second), MaxUses: *maxUses, UIDs: uids, Mode: client.GrantSocket}
+	spec := &client.GrantSpec{Label: *label, URLs: urls, TTL: secs, MaxUses: *maxUses, UIDs: uids, Mode: client.GrantSocket}
 	p := sock.Path
 	if file.Given {
 		spec.Mode, p = client.GrantFile, file.Path
@@ -59,27 +55,8 @@ func cmdGrant(e *env, args []string) error {
 	}
 	g := resp.Grants[0]
 	fmt.Fprintf(e.stdout, "granted %s: %s %s\n", g.Label, g.Mode, g.Path)
-	printGrant(e.stdout, g)
+	view.Grant(e.stdout, g)
 	return nil
-}
-
-func printGrant(w io.Writer, g client.GrantInfo) {
-	fmt.Fprintf(w, "urls:    %s\n", strings.Join(g.URLs, " "))
-	fmt.Fprintf(w, "expires: %s (in %s)\n", g.Expires.UTC().Format(time.DateTime+" MST"), time.Until(g.Expires).Round(time.Second))
-	if g.MaxUses > 0 {
-		fmt.Fprintf(w, "uses:    at most %d\n", g.MaxUses)
-	}
-	if g.Mode == client.GrantSocket {
-		fmt.Fprintf(w, "uids:    %s\n", joinInts(g.UIDs))
-	}
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
 }
 
 func cmdGrants(e *env, args []string) error {
@@ -94,21 +71,7 @@ func cmdGrants(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no grants: make one with keyfob grant --url github.com/OWNER/REPO")
 		return nil
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LABEL\tMODE\tURLS\tEXPIRES\tUSES\tUIDS\tPATH")
-	for _, g := range resp.Grants {
-		uses := strconv.Itoa(g.Uses)
-		if g.MaxUses > 0 {
-			uses += "/" + strconv.Itoa(g.MaxUses)
-		}
-		uidCol := joinInts(g.UIDs)
-		if uidCol == "" {
-			uidCol = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Label, g.Mode, strings.Join(g.URLs, ","),
-			g.Expires.UTC().Format(time.DateTime), uses, uidCol, g.Path)
-	}
-	return tw.Flush()
+	return view.Grants(e.stdout, resp.Grants)
 }
 
 func cmdRevoke(e *env, args []string) error {

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -108,16 +108,10 @@ func cmdSetupSystemd(e *env, args []string) error {
 	if len(pos) > 0 {
 		return usageError{"setup systemd takes no arguments besides flags"}
 	}
-	if *exe == "" {
-		if *exe, err = os.Executable(); err != nil {
-			return fmt.Errorf("find keyfob's own path: %w", err)
-		}
-	}
-	if *exe, err = filepath.Abs(*exe); err != nil {
-		return fmt.Errorf("--exe: %w", err)
-	}
-	if fi, err := os.Stat(*exe); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
-		return hinted{fmt.Errorf("%s is not an executable file", *exe), "pass --exe with the installed keyfob"}
+	if *exe, err = setup.Executable(*exe); errors.Is(err, setup.ErrNotExecutable) {
+		return hinted{err, "pass --exe with the installed keyfob"}
+	} else if err != nil {
+		return err
 	}
 	dir, err := client.UserUnitDir()
 	if err != nil {

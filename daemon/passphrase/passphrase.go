@@ -1,6 +1,8 @@
-// Package passphrase reads the passphrase the agent is started with, for the
-// file backend on headless machines, and moves it out of the environment
-// before anything else runs.
+// Package passphrase takes the secrets a user hands keyfob other than on
+// the command line: the passphrase the agent is started with, for the file
+// backend on headless machines, moved out of the environment before
+// anything else runs; and a secret typed at a no-echo prompt, or piped on
+// stdin. It is the only package that imports golang.org/x/term.
 package passphrase
 
 import (
