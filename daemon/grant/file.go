@@ -87,7 +87,7 @@ func (m *Manager) openFile(ctx context.Context, peer peercred.Cred, g *grant) *c
 		return errResp(client.CodeBadRequest, "grant file "+g.path+" exists", "keyfob never overwrites a file: remove it or choose another path")
 	}
 	if err != nil {
-		return errResp(client.CodeUnavailable, "grant file: "+err.Error(), "")
+		return m.cfg.Agent.Failure(client.CodeUnavailable, "grant file "+g.path, err)
 	}
 	g.mu.Lock()
 	g.file, g.uses = fi, 1

@@ -27,7 +27,7 @@ func (m *Manager) openSocket(g *grant) *client.Response {
 	}
 	l, err := listen.Unix(g.path, listen.Options{SkipDirCheck: true, Mode: mode})
 	if err != nil {
-		return errResp(client.CodeUnavailable, "grant socket: "+err.Error(), "")
+		return m.cfg.Agent.Failure(client.CodeUnavailable, "grant socket "+g.path, err)
 	}
 	if fi, err := os.Lstat(g.path); err == nil {
 		g.file = fi
@@ -59,13 +59,13 @@ func (m *Manager) makeOwnDir(g *grant) *client.Response {
 		return nil
 	}
 	if err := os.MkdirAll(m.cfg.Dir, 0o700); err != nil {
-		return errResp(client.CodeUnavailable, "grant directory: "+err.Error(), "")
+		return m.cfg.Agent.Failure(client.CodeUnavailable, "grant directory "+m.cfg.Dir, err)
 	}
 	if err := listen.CheckDir(m.cfg.Dir); err != nil {
-		return errResp(client.CodeUnavailable, "grant directory: "+err.Error(), "")
+		return m.cfg.Agent.Failure(client.CodeUnavailable, "grant directory", err)
 	}
 	if err := os.Mkdir(g.ownDir, 0o700); err != nil {
-		return errResp(client.CodeUnavailable, "grant directory: "+err.Error(), "")
+		return m.cfg.Agent.Failure(client.CodeUnavailable, "grant directory "+g.ownDir, err)
 	}
 	return nil
 }
