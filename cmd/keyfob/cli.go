@@ -18,11 +18,6 @@ func call(req *client.Request) (*client.Response, error) {
 	return resp, err
 }
 
-// readSecret reads a secret from the terminal without echo, or from stdin.
-func readSecret(e *env, prompt string) (client.Secret, error) {
-	return passphrase.Read(e.stdin, e.stderr, prompt)
-}
-
 func cmdUnlock(e *env, args []string) error {
 	fs := newFlags("unlock", e)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -34,7 +29,7 @@ func cmdUnlock(e *env, args []string) error {
 	}
 	req := &client.Request{Op: client.OpUnlock}
 	if st.Status.NeedsPass {
-		p, err := readSecret(e, "keyfob passphrase: ")
+		p, err := passphrase.Read(e.stdin, e.stderr, "keyfob passphrase: ")
 		if err != nil {
 			return err
 		}
@@ -62,14 +57,11 @@ func cmdLock(e *env, args []string) error {
 	return err
 }
 func cmdWhich(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("which", e), args)
+	arg, err := oneArg(e, "which", args, "which takes exactly one URL")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"which takes exactly one URL"}
-	}
-	cred, err := client.ParseRemote(pos[0])
+	cred, err := client.ParseRemote(arg)
 	if err != nil {
 		return err
 	}
@@ -82,14 +74,11 @@ func cmdWhich(e *env, args []string) error {
 }
 
 func cmdToken(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("token", e), args)
+	arg, err := oneArg(e, "token", args, "token takes exactly one URL or NAME")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"token takes exactly one URL or NAME"}
-	}
-	req, err := client.TokenRequest(pos[0])
+	req, err := client.TokenRequest(arg)
 	if err != nil {
 		return err
 	}

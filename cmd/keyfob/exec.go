@@ -57,17 +57,8 @@ func cmdExec(e *env, args []string) error {
 		return err
 	}
 	printWarnings(e, resp)
-	var hosts []string
-	if req.Cred != nil {
-		hosts = []string{req.Cred.Host}
-	} else if l, err := call(&client.Request{Op: client.OpList}); err == nil {
-		for _, t := range l.Tokens {
-			if t.Name == resp.Token {
-				hosts = t.Hosts
-			}
-		}
-	}
-	code, err := ghenv.Run(argv, e.stdin, e.stdout, e.stderr, resp.Secret, ghenv.Enterprise(hosts))
+	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
+	code, err := ghenv.Run(argv, e.stdin, e.stdout, e.stderr, resp.Secret, ghenv.Enterprise(ghenv.Hosts(req, resp.Token, list)))
 	if err == nil && code != 0 {
 		return exitError(code)
 	}

@@ -24,6 +24,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, err
 }
 
+// oneArg parses the arguments of a command that takes no flags and one
+// argument; usage says what it takes.
+func oneArg(e *env, name string, args []string, usage string) (string, error) {
+	pos, err := parseFlags(newFlags(name, e), args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError{usage}
+	}
+	return pos[0], nil
+}
+
 // parseExpires reads --expires.
 func parseExpires(s string) (time.Time, error) {
 	t, err := cliflag.Expires(s, time.Now())

@@ -75,16 +75,13 @@ func cmdGrants(e *env, args []string) error {
 }
 
 func cmdRevoke(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("revoke", e), args)
+	arg, err := oneArg(e, "revoke", args, "revoke takes exactly one LABEL")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"revoke takes exactly one LABEL"}
-	}
-	if _, err := call(&client.Request{Op: client.OpRevoke, Name: pos[0]}); err != nil {
+	if _, err := call(&client.Request{Op: client.OpRevoke, Name: arg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "revoked %s\n", pos[0])
+	fmt.Fprintf(e.stdout, "revoked %s\n", arg)
 	return nil
 }

@@ -51,7 +51,7 @@ func cmdServe(e *env, args []string) error {
 	if err := lvl.Set(*level); err != nil {
 		return usageError{"--log-level: " + err.Error()}
 	}
-	log := newLogger(e, lvl)
+	log := notify.Logger(e.stderr, lvl)
 	defer log.Sync()
 	undo := zap.RedirectStdLog(log.Named("keyring"))
 	defer undo()
@@ -87,13 +87,3 @@ func cmdServe(e *env, args []string) error {
 // wrapKeychain, when set, wraps the keychain the agent opens. Only tests
 // set it (script_test.go: a keychain that kills the agent mid-write).
 var wrapKeychain func(vault.Keychain) vault.Keychain
-
-func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
-	if e.stderr == os.Stderr && notify.StderrIsJournal() {
-		return zap.New(notify.JournalCore(lvl))
-	}
-	cfg := zap.NewProductionEncoderConfig()
-	cfg.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(cfg), zapcore.AddSync(e.stderr), lvl)
-	return zap.New(core)
-}

@@ -56,15 +56,12 @@ func cmdSetupGit(e *env, args []string) error {
 	var undo []setup.Step
 	changed := 0
 	for _, h := range hosts {
-		u, err := setup.CredentialURL(h)
-		if err != nil {
+		u, steps, err := setup.PlanHost(h, helper)
+		if errors.Is(err, setup.ErrHost) {
 			return usageError{err.Error()}
-		}
-		cur, err := setup.Current(u)
-		if err != nil {
+		} else if err != nil {
 			return err
 		}
-		steps := setup.Plan(u, helper, cur)
 		undo = append(undo, setup.Undo(u)...)
 		if len(steps) == 0 {
 			fmt.Fprintf(e.stdout, "%s: already set up, nothing to change\n", u)

@@ -8,6 +8,7 @@ import (
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/client/view"
+	"github.com/keyfob/keyfob/daemon/passphrase"
 )
 
 func cmdAdd(e *env, args []string) error {
@@ -39,7 +40,7 @@ func cmdAdd(e *env, args []string) error {
 	if len(hosts) == 0 {
 		return usageError{"add needs at least one --host"}
 	}
-	secret, err := readSecret(e, "token for "+pos[0]+": ")
+	secret, err := passphrase.Read(e.stdin, e.stderr, "token for "+pos[0]+": ")
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func cmdRotate(e *env, args []string) error {
 	if meta.Expires, err = parseExpires(*expires); err != nil {
 		return err
 	}
-	secret, err := readSecret(e, "new token for "+pos[0]+": ")
+	secret, err := passphrase.Read(e.stdin, e.stderr, "new token for "+pos[0]+": ")
 	if err != nil {
 		return err
 	}
@@ -81,17 +82,14 @@ func cmdRotate(e *env, args []string) error {
 }
 
 func cmdRemove(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("remove", e), args)
+	arg, err := oneArg(e, "remove", args, "remove takes exactly one NAME")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"remove takes exactly one NAME"}
-	}
-	if _, err := call(&client.Request{Op: client.OpRemove, Name: pos[0]}); err != nil {
+	if _, err := call(&client.Request{Op: client.OpRemove, Name: arg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s\n", pos[0])
+	fmt.Fprintf(e.stdout, "removed %s\n", arg)
 	return nil
 }
 

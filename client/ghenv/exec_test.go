@@ -26,3 +26,16 @@ func TestGrantEnv(t *testing.T) {
 		t.Errorf("GrantEnv(file) = %q, want GH_TOKEN_FILE and no token or socket of the caller's", file)
 	}
 }
+
+func TestHosts(t *testing.T) {
+	list := func() (*client.Response, error) {
+		return &client.Response{Tokens: []client.TokenInfo{{Name: "a", Hosts: []string{"github.com"}}, {Name: "ent", Hosts: []string{"ghe.example"}}}}, nil
+	}
+	byURL := &client.Request{Op: client.OpToken, Cred: &client.Credential{Host: "ghe.example:8443"}}
+	if h := Hosts(byURL, "a", list); !slices.Equal(h, []string{"ghe.example:8443"}) {
+		t.Errorf("Hosts(by URL) = %q, want the request's host", h)
+	}
+	if h := Hosts(&client.Request{Op: client.OpToken, Name: "ent"}, "ent", list); !slices.Equal(h, []string{"ghe.example"}) {
+		t.Errorf("Hosts(by name) = %q, want the token's hosts", h)
+	}
+}

@@ -74,3 +74,22 @@ func Request(url, name string) (*client.Request, error) {
 	}
 	return &client.Request{Op: client.OpToken, Cred: &cred}, nil
 }
+
+// Hosts returns the hosts the token that answered req may go to: the
+// request's host, or for a token asked for by name, the hosts that list's
+// inventory gives it (none when list fails).
+func Hosts(req *client.Request, token string, list func() (*client.Response, error)) []string {
+	if req.Cred != nil {
+		return []string{req.Cred.Host}
+	}
+	l, err := list()
+	if err != nil {
+		return nil
+	}
+	for _, t := range l.Tokens {
+		if t.Name == token {
+			return t.Hosts
+		}
+	}
+	return nil
+}
