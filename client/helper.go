@@ -22,11 +22,34 @@ import (
 // token cannot answer, a grant for another token) is a reason to keep the
 // user from answering git some other way.
 
+// The three kinds of line the helper writes on stderr. An error is keyfob
+// failing at its job; a warning is something the user should act on that
+// does not stop git (a locked agent, a token due for rotation, a request
+// no token answers for a reason); a hint is what to do, including starting
+// an agent that is not running.
+const (
+	sayError   = "keyfob: error: "
+	sayWarning = "keyfob: warning: "
+	sayHint    = "keyfob: hint: "
+)
+
+// say writes one line on stderr: kind, then the message with any line
+// break in it turned into a space, so that every line starts with kind.
+func say(stderr io.Writer, kind, format string, args ...any) {
+	msg := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, fmt.Sprintf(format, args...))
+	io.WriteString(stderr, kind+msg+"\n")
+}
+
 // GitHelper runs git-credential-keyfob: args are the arguments after the
 // program name. It returns the exit status.
 func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: git-credential-keyfob get|store|erase")
+		say(stderr, sayError, "usage: git-credential-keyfob get|store|erase")
 		return 2
 	}
 	op := args[0]
@@ -45,7 +68,7 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	attrs, err := ParseGit(stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "keyfob: error: %v\n", err)
+		say(stderr, sayError, "%v", err)
 		return 1
 	}
 	if attrs.Host == "" || attrs.Protocol != "https" && attrs.Protocol != "http" {
@@ -83,16 +106,16 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case serr == nil:
 			resp, err = gitCall(path, req)
 		case errors.Is(serr, ErrManaged):
-			fmt.Fprintf(stderr, "keyfob: agent not running at %s, and its service manager has not started it: %s\n", path, managedHint())
+			say(stderr, sayHint, "agent not running at %s, and its service manager has not started it: %s", path, managedHint())
 			return 0
 		default:
-			fmt.Fprintf(stderr, "keyfob: error: start the agent: %v\n", serr)
+			say(stderr, sayError, "start the agent: %v", serr)
 			return 0
 		}
 	}
 	if resp != nil {
 		for _, w := range resp.Warnings {
-			fmt.Fprintf(stderr, "keyfob: warning: %s\n", w)
+			say(stderr, sayWarning, "%s", w)
 		}
 	}
 	if err != nil && op == "get" && attrs.Protocol == "http" && IsCode(err, CodeDenied) && httpRefused(stderr, path, cred) {
@@ -125,10 +148,10 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// no credential from keyfob. git does not stop at a helper's exit
 		// status, but 0 is what every other "no credential" here returns,
 		// and git then asks its next helper or prompts.
-		fmt.Fprintf(stderr, "keyfob: error: refusing the answer from %s: %v; git gets nothing from keyfob, check what serves that socket\n", path, err)
+		say(stderr, sayError, "refusing the answer from %s: %v; git gets nothing from keyfob, check what serves that socket", path, err)
 		return 0
 	case err != nil:
-		fmt.Fprintf(stderr, "keyfob: error: write credential: %v\n", err)
+		say(stderr, sayError, "write credential: %v", err)
 		return 1
 	}
 	return 0
@@ -154,7 +177,7 @@ func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
 	// A remembered credential is for the protocol it was stored with:
 	// one for https says nothing about plain http.
 	if err == nil && resp.Token != "" && !resp.Remembered {
-		fmt.Fprintf(stderr, "keyfob: hint: token %s is for %s over https only, and git asked over http; use an https:// URL for this remote\n", resp.Token, cred.Host)
+		say(stderr, sayHint, "token %s is for %s over https only, and git asked over http; use an https:// URL for this remote", resp.Token, cred.Host)
 	}
 	return true
 }
@@ -171,27 +194,27 @@ func reportHelperError(stderr io.Writer, path string, err error) {
 			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
 		}
 	case errors.As(err, &e) && e.Code == CodeLocked:
-		fmt.Fprintln(stderr, "keyfob is locked: run keyfob unlock")
+		say(stderr, sayWarning, "keyfob is locked: run keyfob unlock")
 	case errors.As(err, &e) && e.Code == CodeNotFound:
 		// No token for this remote: git moves on quietly unless the agent
 		// says why (an ambiguous match, for example).
 		if e.Message != "" && e.Message != "no token for this remote" {
-			fmt.Fprintf(stderr, "keyfob: %s\n", e.Message)
+			say(stderr, sayWarning, "%s", e.Message)
 		}
 		if e.Hint != "" {
-			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+			say(stderr, sayHint, "%s", e.Hint)
 		}
 	case errors.As(err, &e):
-		fmt.Fprintf(stderr, "keyfob: error: %s\n", e.Message)
+		say(stderr, sayError, "%s", e.Message)
 		if e.Hint != "" {
-			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+			say(stderr, sayHint, "%s", e.Hint)
 		}
 	case isNotRunning(err) && os.Getenv("KEYFOB_SOCKET") != "":
-		fmt.Fprintf(stderr, "keyfob: nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended\n", path)
+		say(stderr, sayHint, "nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended", path)
 	case isNotRunning(err):
-		fmt.Fprintf(stderr, "keyfob: agent not running at %s; start it with: keyfob serve (or systemctl --user start keyfob.socket)\n", path)
+		say(stderr, sayHint, "agent not running at %s; %s", path, StartHint)
 	default:
-		fmt.Fprintf(stderr, "keyfob: error: %s\n", strings.TrimSpace(err.Error()))
+		say(stderr, sayError, "%s", strings.TrimSpace(err.Error()))
 	}
 }
 

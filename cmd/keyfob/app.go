@@ -2,19 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
+	"github.com/keyfob/keyfob/client/view"
+	"github.com/keyfob/keyfob/daemon/ghapp"
 )
-
-// maxKeyFile bounds the private key file read by keyfob app add: GitHub's
-// keys are PEM, a few KiB.
-const maxKeyFile = 16 << 10
 
 func cmdApp(e *env, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
@@ -32,7 +26,7 @@ func cmdAppAdd(e *env, args []string) error {
 	instID := fs.Int64("installation-id", 0, "the installation's id (the number at the end of its settings URL)")
 	owner := fs.String("owner", "", "the organization or user the app is installed on (instead of --installation-id)")
 	keyFile := fs.String("key-file", "", "the app's private key, the .pem file GitHub offered for download")
-	var hosts hostList
+	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] the app's tokens may go to (repeatable; default github.com)")
 	noVerify := fs.Bool("no-verify", false, "do not mint a token to check the app")
 	pos, err := parseFlags(fs, args)
@@ -49,7 +43,7 @@ func cmdAppAdd(e *env, args []string) error {
 	case *keyFile == "":
 		return usageError{"app add needs --key-file"}
 	}
-	key, err := readKeyFile(*keyFile)
+	key, err := ghapp.ReadKeyFile(*keyFile)
 	if err != nil {
 		return err
 	}
@@ -61,60 +55,7 @@ func cmdAppAdd(e *env, args []string) error {
 	}
 	printWarnings(e, resp)
 	ai := resp.Apps[0]
-	fmt.Fprintf(e.stdout, "added app %s (app id %d, %s) for %s; %s\n", ai.Name, ai.AppID, installation(ai), strings.Join(ai.Hosts, ", "), verified(ai))
+	fmt.Fprintf(e.stdout, "added app %s (app id %d, %s) for %s; %s\n", ai.Name, ai.AppID, view.Installation(ai), strings.Join(ai.Hosts, ", "), view.Verified(ai))
 	fmt.Fprintf(e.stdout, "the private key is in the keychain now: %s can be deleted\n", *keyFile)
 	return nil
-}
-
-func readKeyFile(path string) (client.Secret, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return client.Secret{}, fmt.Errorf("read private key: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	defer clear(b)
-	switch {
-	case err != nil:
-		return client.Secret{}, fmt.Errorf("read private key: %w", err)
-	case len(b) > maxKeyFile:
-		return client.Secret{}, fmt.Errorf("read private key %s: larger than %d KiB, so not a GitHub App key", path, maxKeyFile>>10)
-	case len(b) == 0:
-		return client.Secret{}, fmt.Errorf("read private key %s: empty file", path)
-	}
-	return client.NewSecret(string(b)), nil
-}
-
-func installation(ai client.AppInfo) string {
-	switch {
-	case ai.InstallationID != 0 && ai.Owner != "":
-		return "installation " + strconv.FormatInt(ai.InstallationID, 10) + " on " + ai.Owner
-	case ai.InstallationID != 0:
-		return "installation " + strconv.FormatInt(ai.InstallationID, 10)
-	}
-	return "installed on " + ai.Owner
-}
-
-func verified(ai client.AppInfo) string {
-	if ai.Validation == "valid" {
-		return "verified: " + ai.Reason
-	}
-	return ai.Validation + ": " + ai.Reason
-}
-
-// printApps writes the apps and the installation tokens cached for each,
-// masked, with their scope and expiry.
-func printApps(w io.Writer, apps []client.AppInfo) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tAPP ID\tINSTALLATION\tHOSTS\tSTATE\tCACHED TOKENS")
-	for _, a := range apps {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\n", a.Name, a.AppID, installation(a), strings.Join(a.Hosts, ","), a.Validation, len(a.Cached))
-	}
-	tw.Flush()
-	for _, a := range apps {
-		for _, m := range a.Cached {
-			fmt.Fprintf(w, "  %s: %s  installation %d  %s  expires %s UTC (in %s)\n", a.Name, m.Masked, m.Installation, m.Scope,
-				m.Expires.UTC().Format(time.DateTime), time.Until(m.Expires).Round(time.Minute))
-		}
-	}
 }

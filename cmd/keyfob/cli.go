@@ -3,64 +3,24 @@ package main
 import (
 	"bufio"
 	"cmp"
+	"io"
+	"runtime/debug"
+
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"runtime/debug"
-	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/view"
+	"github.com/keyfob/keyfob/daemon/passphrase"
 )
 
 func call(req *client.Request) (*client.Response, error) {
 	path := client.SocketPath()
 	resp, err := client.Call(path, req)
-	var ae *client.Error
-	var ue *client.UntrustedError
-	var oe *net.OpError
-	switch {
-	case err == nil, errors.As(err, &ae):
-		return resp, err
-	case errors.As(err, &ue):
-		// One line that says what to do; nothing was sent.
-		return nil, err
-	case errors.As(err, &oe) && oe.Op == "dial":
-		return nil, hinted{fmt.Errorf("agent not running at %s: %w", path, err),
-			"start it with: keyfob serve (or systemctl --user start keyfob.socket)"}
-	default:
-		return nil, hinted{fmt.Errorf("agent at %s closed the connection during %s: %w", path, req.Op, err),
-			"check that it is still running (keyfob status) and look at its log"}
+	if hint, err := client.Explain(path, req.Op, err); hint != "" {
+		return nil, hinted{err, hint}
 	}
-}
-
-// readSecret reads a secret from the terminal without echo, or from stdin
-// when stdin is not a terminal. Secrets never come from argv.
-func readSecret(e *env, prompt string) (client.Secret, error) {
-	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(e.stderr, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.stderr)
-		if err != nil {
-			return client.Secret{}, fmt.Errorf("read from terminal: %w", err)
-		}
-		defer clear(b)
-		return client.NewSecret(strings.TrimSpace(string(b))), nil
-	}
-	// Several secrets from one stdin (a new passphrase, then again) share
-	// one reader, or the first would buffer the second away.
-	r, ok := e.stdin.(*bufio.Reader)
-	if !ok {
-		r = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage/2))
-	}
-	line, err := r.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return client.Secret{}, fmt.Errorf("read stdin: %w", err)
-	}
-	return client.NewSecret(strings.TrimRight(line, "\r\n")), nil
+	return resp, err
 }
 
 func cmdUnlock(e *env, args []string) error {
@@ -74,17 +34,15 @@ func cmdUnlock(e *env, args []string) error {
 	}
 	req := &client.Request{Op: client.OpUnlock}
 	if st.Status.NeedsPass {
-		prompt := "keyfob passphrase: "
+		stdin, prompt := e.stdin, "keyfob passphrase: "
 		if st.Status.NewKeyring {
 			fmt.Fprintln(e.stderr, "keyfob: creating a new keyring (file backend): choose its passphrase")
 			prompt = "new keyfob passphrase: "
-			if f, ok := e.stdin.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
-				in := *e
-				in.stdin = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage))
-				e = &in
+			if !passphrase.IsTerminal(e.stdin) {
+				stdin = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage))
 			}
 		}
-		p, err := readSecret(e, prompt)
+		p, err := passphrase.Read(stdin, e.stderr, prompt)
 		if err != nil {
 			return err
 		}
@@ -92,7 +50,7 @@ func cmdUnlock(e *env, args []string) error {
 			return errors.New("empty passphrase")
 		}
 		if st.Status.NewKeyring {
-			again, err := readSecret(e, "the same passphrase again: ")
+			again, err := passphrase.Read(stdin, e.stderr, "the same passphrase again: ")
 			if err != nil {
 				p.Wipe()
 				return err
@@ -125,14 +83,11 @@ func cmdLock(e *env, args []string) error {
 	return err
 }
 func cmdWhich(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("which", e), args)
+	arg, err := oneArg(e, "which", args, "which takes exactly one URL")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"which takes exactly one URL"}
-	}
-	cred, err := client.ParseRemote(pos[0])
+	cred, err := client.ParseRemote(arg)
 	if err != nil {
 		return err
 	}
@@ -140,32 +95,16 @@ func cmdWhich(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	printWhich(e.stdout, resp)
+	view.Which(e.stdout, resp)
 	return nil
 }
 
-// tokenRequest turns URL|NAME into a request: anything with "/" or "://"
-// is a URL, anything else a token name.
-func tokenRequest(arg string) (*client.Request, error) {
-	if strings.Contains(arg, "/") || strings.Contains(arg, "://") {
-		cred, err := client.ParseRemote(arg)
-		if err != nil {
-			return nil, err
-		}
-		return &client.Request{Op: client.OpToken, Cred: &cred}, nil
-	}
-	return &client.Request{Op: client.OpToken, Name: arg}, nil
-}
-
 func cmdToken(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("token", e), args)
+	arg, err := oneArg(e, "token", args, "token takes exactly one URL or NAME")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"token takes exactly one URL or NAME"}
-	}
-	req, err := tokenRequest(pos[0])
+	req, err := client.TokenRequest(arg)
 	if err != nil {
 		return err
 	}

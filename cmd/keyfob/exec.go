@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/client/ghenv"
 	"github.com/keyfob/keyfob/daemon/config"
 	"github.com/keyfob/keyfob/daemon/github"
@@ -16,7 +16,7 @@ import (
 
 func cmdExec(e *env, args []string) error {
 	fs := newFlags("exec", e)
-	var urls hostList
+	var urls cliflag.List
 	fs.Var(&urls, "url", "the repository whose token to use (default: the origin remote of the current repository); repeatable with --grant")
 	name := fs.String("token", "", "the token to use, by name")
 	grant := fs.Bool("grant", false, "run CMD with a grant of its own (socket, git configured through the environment) that ends when CMD does")
@@ -69,18 +69,8 @@ func cmdExec(e *env, args []string) error {
 		return err
 	}
 	printWarnings(e, resp)
-	var hosts []string
-	if req.Cred != nil {
-		hosts = []string{req.Cred.Host}
-	} else if l, err := call(&client.Request{Op: client.OpList}); err == nil {
-		for _, t := range l.Tokens {
-			if t.Name == resp.Token {
-				hosts = t.Hosts
-			}
-		}
-	}
-	enterprise := ghenv.Enterprise(hosts)
-	env := ghenv.Env(os.Environ(), resp.Secret, enterprise)
+	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
+	env := ghenv.Env(os.Environ(), resp.Secret, ghenv.Enterprise(ghenv.Hosts(req, resp.Token, list)))
 	if req.Cred != nil && githubHosts().IsEnterprise(req.Cred.Host) {
 		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
 	}
@@ -101,39 +91,17 @@ func githubHosts() *github.Hosts {
 	return github.NewHosts(os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"), ent)
 }
 
-// execRequest builds the token request: by name, by URL, or by the current
-// repository's origin remote.
-func execRequest(url, name string) (*client.Request, error) {
-	if name != "" {
-		return &client.Request{Op: client.OpToken, Name: name}, nil
-	}
-	if url == "" {
-		out, err := exec.Command("git", "remote", "get-url", "origin").Output()
-		if err != nil {
-			return nil, hinted{fmt.Errorf("find the origin remote: %w", err),
-				"run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
-		}
-		url = client.HTTPSRemote(strings.TrimSpace(string(out)))
-	}
-	cred, err := client.ParseRemote(url)
-	if err != nil {
-		return nil, err
-	}
-	return &client.Request{Op: client.OpToken, Cred: &cred}, nil
-}
-
 // noToken reports whether err means keyfob simply has nothing for the
 // request (no token for the remote, no agent running), as opposed to a
 // refusal, which --fallback must not paper over: a route that chose a
 // token that cannot answer keeps CMD from running with another account.
 func noToken(err error) (string, bool) {
 	var ce *client.Error
-	var he hinted
 	switch {
 	case errors.As(err, &ce):
 		return "no token for this remote", ce.Code == client.CodeNotFound && ce.Message == "no token for this remote"
-	case errors.As(err, &he):
-		return "the agent is not running", strings.Contains(err.Error(), "agent not running")
+	case strings.Contains(err.Error(), "agent not running"):
+		return "the agent is not running", true
 	}
 	return "", false
 }
@@ -146,4 +114,13 @@ func runUntouched(e *env, argv []string, why string) error {
 		return exitError(code)
 	}
 	return err
+}
+
+// execRequest is ghenv.Request, with what to do when there is no origin.
+func execRequest(url, name string) (*client.Request, error) {
+	req, err := ghenv.Request(url, name)
+	if errors.Is(err, ghenv.ErrNoOrigin) {
+		return nil, hinted{err, "run keyfob exec inside a git checkout with an origin remote, or pass --url URL or --token NAME"}
+	}
+	return req, err
 }

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/keyfob/keyfob/client/cliflag"
 )
 
 func newFlags(name string, e *env) *flag.FlagSet {
@@ -14,59 +15,45 @@ func newFlags(name string, e *env) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, allowing flags after positional arguments
-// (keyfob add NAME --host H).
+// parseFlags parses args, allowing flags after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := cliflag.Parse(fs, args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return nil, usageError{err.Error()}
 	}
+	return pos, err
 }
 
-// hostList is a repeatable flag: --host, --url.
-type hostList []string
+// oneArg parses the arguments of a command that takes no flags and one
+// argument; usage says what it takes.
+func oneArg(e *env, name string, args []string, usage string) (string, error) {
+	pos, err := parseFlags(newFlags(name, e), args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError{usage}
+	}
+	return pos[0], nil
+}
 
-func (h *hostList) String() string     { return strings.Join(*h, ",") }
-func (h *hostList) Set(v string) error { *h = append(*h, v); return nil }
-
-// parseExpires reads --expires: a date, an RFC 3339 time, or a duration
-// from now.
+// parseExpires reads --expires.
 func parseExpires(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+	t, err := cliflag.Expires(s, time.Now())
+	if err != nil {
+		return t, usageError{fmt.Sprintf("--expires %q: %v", s, err)}
 	}
-	for _, layout := range []string{time.RFC3339, time.DateOnly, "2006-01-02 15:04:05 MST"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
+	return t, nil
+}
+
+// parseTTL reads --ttl: a duration of a second or more, in seconds.
+func parseTTL(s string) (int64, error) {
+	d, err := parseDuration(s)
+	if err != nil || d < time.Second {
+		return 0, usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", s)}
 	}
-	if d, err := parseDuration(s); err == nil {
-		return time.Now().Add(d).UTC().Truncate(time.Second), nil
-	}
-	return time.Time{}, usageError{fmt.Sprintf("--expires %q: want a date (2026-12-31), RFC 3339, or a duration (90d)", s)}
+	return int64(d / time.Second), nil
 }
 
 // parseDuration accepts Go durations and whole days ("30d").
-func parseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var d int
-		if _, err := fmt.Sscanf(n, "%d", &d); err == nil && d > 0 && fmt.Sprint(d) == n {
-			return time.Duration(d) * 24 * time.Hour, nil
-		}
-	}
-	return time.ParseDuration(s)
-}
+var parseDuration = cliflag.Duration

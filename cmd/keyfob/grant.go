@@ -2,60 +2,18 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
+	"github.com/keyfob/keyfob/client/view"
 )
-
-// optPath is --socket or --file: a path, or given bare for the default
-// location.
-type optPath struct {
-	set  bool
-	path string
-}
-
-func (o *optPath) String() string     { return o.path }
-func (o *optPath) Set(v string) error { o.set, o.path = true, v; return nil }
-
-type uidList []int
-
-func (u *uidList) String() string { return fmt.Sprint(*u) }
-func (u *uidList) Set(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return fmt.Errorf("want a numeric uid, not %q", v)
-	}
-	*u = append(*u, n)
-	return nil
-}
-
-// bareFlags lets --socket and --file stand without a value: followed by
-// nothing or by another flag, they mean the default location.
-func bareFlags(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if (a == "--socket" || a == "-socket" || a == "--file" || a == "-file") &&
-			(i+1 == len(args) || strings.HasPrefix(args[i+1], "-")) {
-			a += "="
-		}
-		out = append(out, a)
-	}
-	return out
-}
 
 func cmdGrant(e *env, args []string) error {
 	fs := newFlags("grant", e)
-	var urls hostList
-	var uids uidList
-	var sock, file optPath
+	var urls cliflag.List
+	var uids cliflag.UIDs
+	var sock, file cliflag.Path
 	fs.Var(&urls, "url", "a repository to grant, host/owner/repo or host/owner/* (repeatable)")
 	ttl := fs.String("ttl", "1h", "how long the grant lives (at most 7d)")
 	maxUses := fs.Int("max-uses", 0, "socket: hand out at most N tokens, then end (0: no cap)")
@@ -63,7 +21,7 @@ func cmdGrant(e *env, args []string) error {
 	fs.Var(&uids, "uid", "socket: a peer uid allowed to connect (repeatable; default: yours)")
 	fs.Var(&sock, "socket", "serve the grant on a socket at PATH (default, in the runtime directory)")
 	fs.Var(&file, "file", "write the token to a file at PATH (mode 0600)")
-	pos, err := parseFlags(fs, bareFlags(args))
+	pos, err := parseFlags(fs, cliflag.Bare(args, "socket", "file"))
 	if err != nil {
 		return err
 	}
@@ -73,17 +31,17 @@ func cmdGrant(e *env, args []string) error {
 	if len(urls) == 0 {
 		return usageError{"grant needs at least one --url"}
 	}
-	if sock.set && file.set {
+	if sock.Given && file.Given {
 		return usageError{"--socket and --file exclude each other"}
 	}
-	d, err := parseDuration(*ttl)
-	if err != nil || d < time.Second {
-		return usageError{fmt.Sprintf("--ttl %q: want a duration such as 30m, 1h or 1d", *ttl)}
+	secs, err := parseTTL(*ttl)
+	if err != nil {
+		return err
 	}
-	spec := &client.GrantSpec{Label: *label, URLs: urls, TTL: int64(d / time.Second), MaxUses: *maxUses, UIDs: uids, Mode: client.GrantSocket}
-	p := sock.path
-	if file.set {
-		spec.Mode, p = client.GrantFile, file.path
+	spec := &client.GrantSpec{Label: *label, URLs: urls, TTL: secs, MaxUses: *maxUses, UIDs: uids, Mode: client.GrantSocket}
+	p := sock.Path
+	if file.Given {
+		spec.Mode, p = client.GrantFile, file.Path
 	}
 	if p != "" {
 		// The agent runs elsewhere; it needs the whole path.
@@ -97,27 +55,8 @@ func cmdGrant(e *env, args []string) error {
 	}
 	g := resp.Grants[0]
 	fmt.Fprintf(e.stdout, "granted %s: %s %s\n", g.Label, g.Mode, g.Path)
-	printGrant(e.stdout, g)
+	view.Grant(e.stdout, g)
 	return nil
-}
-
-func printGrant(w io.Writer, g client.GrantInfo) {
-	fmt.Fprintf(w, "urls:    %s\n", strings.Join(g.URLs, " "))
-	fmt.Fprintf(w, "expires: %s (in %s)\n", g.Expires.UTC().Format(time.DateTime+" MST"), time.Until(g.Expires).Round(time.Second))
-	if g.MaxUses > 0 {
-		fmt.Fprintf(w, "uses:    at most %d\n", g.MaxUses)
-	}
-	if g.Mode == client.GrantSocket {
-		fmt.Fprintf(w, "uids:    %s\n", joinInts(g.UIDs))
-	}
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
 }
 
 func cmdGrants(e *env, args []string) error {
@@ -132,34 +71,17 @@ func cmdGrants(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no grants: make one with keyfob grant --url github.com/OWNER/REPO")
 		return nil
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LABEL\tMODE\tURLS\tEXPIRES\tUSES\tUIDS\tPATH")
-	for _, g := range resp.Grants {
-		uses := strconv.Itoa(g.Uses)
-		if g.MaxUses > 0 {
-			uses += "/" + strconv.Itoa(g.MaxUses)
-		}
-		uidCol := joinInts(g.UIDs)
-		if uidCol == "" {
-			uidCol = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Label, g.Mode, strings.Join(g.URLs, ","),
-			g.Expires.UTC().Format(time.DateTime), uses, uidCol, g.Path)
-	}
-	return tw.Flush()
+	return view.Grants(e.stdout, resp.Grants)
 }
 
 func cmdRevoke(e *env, args []string) error {
-	pos, err := parseFlags(newFlags("revoke", e), args)
+	arg, err := oneArg(e, "revoke", args, "revoke takes exactly one LABEL")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"revoke takes exactly one LABEL"}
-	}
-	if _, err := call(&client.Request{Op: client.OpRevoke, Name: pos[0]}); err != nil {
+	if _, err := call(&client.Request{Op: client.OpRevoke, Name: arg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "revoked %s\n", pos[0])
+	fmt.Fprintf(e.stdout, "revoked %s\n", arg)
 	return nil
 }

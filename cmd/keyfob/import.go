@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/keyfob/keyfob/client/view"
 	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/plaintext"
 )
@@ -64,7 +65,7 @@ func cmdImport(e *env, args []string) error {
 		case r.Already:
 			fmt.Fprintf(e.stdout, "already in keyfob: %s (%s) from %s\n", r.Name, agent.Mask(r.Found.Secret), r.Found.Location())
 		default:
-			fmt.Fprintf(e.stdout, "imported %s (%s) for %s from %s%s\n", r.Name, r.Info.Masked, r.Found.Host, r.Found.Location(), validated(r.Info))
+			fmt.Fprintf(e.stdout, "imported %s (%s) for %s from %s%s\n", r.Name, r.Info.Masked, r.Found.Host, r.Found.Location(), view.Validated(r.Info))
 		}
 	}
 	if failed > 0 {

@@ -1,21 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/daemon"
 	"github.com/keyfob/keyfob/daemon/desktop"
 	"github.com/keyfob/keyfob/daemon/harden"
 	"github.com/keyfob/keyfob/daemon/notify"
+	"github.com/keyfob/keyfob/daemon/passphrase"
 	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
 )
@@ -26,10 +28,10 @@ const autoLockEnv = "KEYFOB_AUTO_LOCK"
 func cmdServe(e *env, args []string) error {
 	fs := newFlags("serve", e)
 	backend := fs.String("backend", os.Getenv("KEYFOB_BACKEND"), "keychain backend: "+fmt.Sprint(store.Backends))
-	level := fs.String("log-level", envOr("KEYFOB_LOG_LEVEL", "info"), "debug, info, warn or error")
-	autoLockDef, err := autoLockDefault()
+	level := fs.String("log-level", cmp.Or(os.Getenv("KEYFOB_LOG_LEVEL"), "info"), "debug, info, warn or error")
+	autoLockDef, err := cliflag.EnvDuration(autoLockEnv)
 	if err != nil {
-		return err
+		return usageError{err.Error() + ", or 0 for never"}
 	}
 	autoLock := fs.Duration("auto-lock", autoLockDef, "lock after this long without a token used (15m); 0 never ($"+autoLockEnv+")")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -37,7 +39,7 @@ func cmdServe(e *env, args []string) error {
 	}
 	// First of all, before any descriptor is opened or an activated
 	// socket taken: this may re-execute the process.
-	pass, err := startPassphrase()
+	pass, err := passphrase.Start()
 	if err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func cmdServe(e *env, args []string) error {
 	if err := lvl.Set(*level); err != nil {
 		return usageError{"--log-level: " + err.Error()}
 	}
-	log := newLogger(e, lvl)
+	log := notify.Logger(e.stderr, lvl)
 	defer log.Sync()
 	undo := zap.RedirectStdLog(log.Named("keyring"))
 	defer undo()
@@ -86,34 +88,3 @@ func cmdServe(e *env, args []string) error {
 // wrapKeychain, when set, wraps the keychain the agent opens. Only tests
 // set it (script_test.go: a keychain that kills the agent mid-write).
 var wrapKeychain func(vault.Keychain) vault.Keychain
-
-// autoLockDefault reads KEYFOB_AUTO_LOCK: a duration such as 15m, or empty
-// or 0 for never.
-func autoLockDefault() (time.Duration, error) {
-	v := os.Getenv(autoLockEnv)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, usageError{fmt.Sprintf("%s=%q: want a duration such as 15m, or 0 for never", autoLockEnv, v)}
-	}
-	return d, nil
-}
-
-func newLogger(e *env, lvl zapcore.Level) *zap.Logger {
-	if e.stderr == os.Stderr && notify.StderrIsJournal() {
-		return zap.New(notify.JournalCore(lvl))
-	}
-	cfg := zap.NewProductionEncoderConfig()
-	cfg.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(cfg), zapcore.AddSync(e.stderr), lvl)
-	return zap.New(core)
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}

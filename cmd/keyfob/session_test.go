@@ -340,6 +340,16 @@ func checkActivatedAgent(t *testing.T, cmd *exec.Cmd, sock string, notes <-chan 
 	case <-time.After(15 * time.Second):
 		t.Fatalf("agent did not exit after SIGTERM\n%s", stderr.String())
 	}
+	// The stop logs its own reason, not the keyfob lock's before it.
+	var stopped bool
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "\tlocked\t") {
+			stopped = strings.Contains(l, `"reason": "agent stopped"`)
+		}
+	}
+	if !stopped {
+		t.Errorf("the agent's last locked line after SIGTERM does not give agent stopped as the reason\n%s", stderr.String())
+	}
 }
 
 func waitFile(t *testing.T, path string) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/daemon/setup"
 )
 
@@ -36,7 +38,7 @@ func cmdSetup(e *env, args []string) error {
 
 func cmdSetupGit(e *env, args []string) error {
 	fs := newFlags("setup git", e)
-	var hosts hostList
+	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] or https://host[:port] to set keyfob up for (repeatable; default github.com)")
 	dry := fs.Bool("dry-run", false, "print the changes without making them")
 	pos, err := parseFlags(fs, args)
@@ -47,7 +49,7 @@ func cmdSetupGit(e *env, args []string) error {
 		return usageError{"setup git takes no arguments besides flags"}
 	}
 	if len(hosts) == 0 {
-		hosts = hostList{"github.com"}
+		hosts = cliflag.List{"github.com"}
 	}
 	helper, err := setup.HelperPath()
 	if err != nil {
@@ -56,15 +58,12 @@ func cmdSetupGit(e *env, args []string) error {
 	var undo []setup.Step
 	changed := 0
 	for _, h := range hosts {
-		u, err := setup.CredentialURL(h)
-		if err != nil {
+		u, steps, err := setup.PlanHost(h, helper)
+		if errors.Is(err, setup.ErrHost) {
 			return usageError{err.Error()}
-		}
-		cur, err := setup.Current(u)
-		if err != nil {
+		} else if err != nil {
 			return err
 		}
-		steps := setup.Plan(u, helper, cur)
 		undo = append(undo, setup.Undo(u)...)
 		if len(steps) == 0 {
 			fmt.Fprintf(e.stdout, "%s: already set up, nothing to change\n", u)
@@ -108,16 +107,10 @@ func cmdSetupSystemd(e *env, args []string) error {
 	if len(pos) > 0 {
 		return usageError{"setup systemd takes no arguments besides flags"}
 	}
-	if *exe == "" {
-		if *exe, err = os.Executable(); err != nil {
-			return fmt.Errorf("find keyfob's own path: %w", err)
-		}
-	}
-	if *exe, err = filepath.Abs(*exe); err != nil {
-		return fmt.Errorf("--exe: %w", err)
-	}
-	if fi, err := os.Stat(*exe); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
-		return hinted{fmt.Errorf("%s is not an executable file", *exe), "pass --exe with the installed keyfob"}
+	if *exe, err = setup.Executable(*exe); errors.Is(err, setup.ErrNotExecutable) {
+		return hinted{err, "pass --exe with the installed keyfob"}
+	} else if err != nil {
+		return err
 	}
 	dir, err := client.UserUnitDir()
 	if err != nil {

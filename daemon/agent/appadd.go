@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/ghapp"
@@ -73,7 +75,14 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 				o.Event.Reason = err.Error()
 				return o
 			}
-			return fail(client.CodeUnavailable, err.Error()+"; nothing was stored", "pass --no-verify to store it unchecked")
+			var he *hostError
+			if errors.As(err, &he) {
+				return fail(client.CodeUnavailable, err.Error()+"; nothing was stored", "")
+			}
+			a.log.Warn("checking a GitHub App failed", zap.String("app", req.Name), zap.Error(err))
+			o := fail(client.CodeUnavailable, "app "+req.Name+": checking it failed; nothing was stored", "pass --no-verify to store it unchecked; "+HintLog)
+			o.Event.Reason = err.Error()
+			return o
 		}
 	}
 	s = a.vault.Snapshot()

@@ -57,10 +57,20 @@ func (a *Agent) minter() *ghapp.Minter {
 func (a *Agent) ghApp(ap store.App) (ghapp.App, error) {
 	base, ok := a.apiBase(ap.Meta.Hosts)
 	if !ok {
-		return ghapp.App{}, fmt.Errorf("app %s has no GitHub host (github.com or a configured Enterprise host) among %s", ap.Name, strings.Join(ap.Meta.Hosts, ", "))
+		return ghapp.App{}, &hostError{app: ap.Name, hosts: ap.Meta.Hosts}
 	}
 	return ghapp.App{Name: ap.Name, ID: ap.Meta.AppID, Installation: ap.Meta.InstallationID, Owner: ap.Meta.Owner,
 		Base: base, Key: ap.Key.Clone()}, nil
+}
+
+// hostError is ghApp's: the app names no host with an API keyfob knows.
+type hostError struct {
+	app   string
+	hosts []string
+}
+
+func (e *hostError) Error() string {
+	return fmt.Sprintf("app %s has no GitHub host (github.com or a configured Enterprise host) among %s", e.app, strings.Join(e.hosts, ", "))
 }
 
 // self is the agent as the peer of events it starts itself (revocation at
@@ -126,7 +136,9 @@ func (a *Agent) appAnswer(ctx context.Context, req *client.Request, ev audit.Eve
 			return fail(audit.Failed, client.CodeLocked, "app "+ap.Name+": "+err.Error(), "try again (keyfob unlock if the agent is locked)")
 		default:
 			a.log.Warn("minting an installation token failed", zap.String("app", ap.Name), zap.Error(err))
-			return fail(audit.Failed, client.CodeUnavailable, "app "+ap.Name+": minting a token failed: "+err.Error(), "")
+			o := fail(audit.Failed, client.CodeUnavailable, "app "+ap.Name+": minting a token failed", HintLog)
+			o.Event.Reason = err.Error()
+			return o
 		}
 	}
 	ev.Installation, ev.Scope, ev.Expires, ev.FP = tok.Installation, tok.Scope.String(), tok.Expires, tok.Fingerprint()

@@ -183,5 +183,5 @@ func (a *Agent) Malformed(peer peercred.Cred, err error) *client.Response {
 	if aerr := a.Record(peer, audit.Event{Op: "decode", Decision: audit.BadRequest, Reason: err.Error()}); aerr != nil {
 		a.log.Error("audit", zap.Error(aerr))
 	}
-	return &client.Response{Code: client.CodeBadRequest, Error: err.Error()}
+	return &client.Response{Code: client.CodeBadRequest, Error: BadRequestText(err)}
 }

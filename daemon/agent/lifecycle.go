@@ -80,7 +80,7 @@ func (a *Agent) open(pass client.Secret) error {
 		a.vault.SetLockErr(store.ErrKeychainLocked.Error())
 		return err
 	}
-	a.vault.SetLockErr(err.Error())
+	a.vault.SetLockErr(keychainLockErr(err))
 	return err
 }
 
@@ -147,8 +147,7 @@ func (a *Agent) unlock(_ context.Context, _ peercred.Cred, req *client.Request) 
 				if errors.Is(err, store.ErrBadPassphrase) {
 					return errResp(client.CodeDenied, "wrong passphrase", "try again"), "wrong passphrase"
 				}
-				a.log.Error("unlock", zap.Error(err))
-				return errResp(client.CodeUnavailable, "keychain unavailable: "+err.Error(), "keyfob doctor checks the backend"), err.Error()
+				return a.Internal(client.CodeUnavailable, "keychain unavailable", "keyfob doctor checks the backend; "+HintLog, err), err.Error()
 			},
 		},
 		After: func(r *client.Response) { r.Status = a.status() }}

@@ -2,8 +2,11 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/keyfob/keyfob/client"
@@ -62,5 +65,39 @@ func TestShutdown(t *testing.T) {
 	}
 	if r := f.a.Handle(context.Background(), me, get("ghe.example", "")); r.Code != client.CodeLocked {
 		t.Errorf("get after shutdown = %+v, want locked", r)
+	}
+}
+
+// TestShutdownSaysAgentStopped: a stop logs its own reason, also after a
+// keyfob lock, and leaves it as the reason the agent is locked; nothing
+// the stop writes says keyfob lock.
+func TestShutdownSaysAgentStopped(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, "personal", canary, "github.com")
+	if r := f.do(t, &client.Request{Op: client.OpLock}); r.Code != "" {
+		t.Fatalf("lock = %+v", r)
+	}
+	before, _ := os.ReadFile(f.audit)
+	f.logs.TakeAll()
+
+	f.a.Shutdown(t.Context())
+	var reasons []string
+	for _, e := range f.logs.All() {
+		if strings.Contains(fmt.Sprint(e.Message, e.ContextMap()), "keyfob lock") {
+			t.Errorf("shutdown logged %q %v, which names keyfob lock", e.Message, e.ContextMap())
+		}
+		if e.Message == "locked" {
+			reasons = append(reasons, fmt.Sprint(e.ContextMap()["reason"]))
+		}
+	}
+	if len(reasons) != 1 || reasons[0] != "agent stopped" {
+		t.Errorf("shutdown logged locked with reasons %q, want [agent stopped]", reasons)
+	}
+	after, _ := os.ReadFile(f.audit)
+	if added := strings.TrimPrefix(string(after), string(before)); strings.Contains(added, "keyfob lock") {
+		t.Errorf("shutdown audited %q, which names keyfob lock", added)
+	}
+	if s := f.a.vault.Snapshot(); s.LockErr != "agent stopped" {
+		t.Errorf("locked after shutdown because %q, want agent stopped", s.LockErr)
 	}
 }

@@ -62,7 +62,7 @@ func (h *gate) Refused(peer peercred.Cred, reason string) {
 // Malformed implements server.Handler.
 func (h *gate) Malformed(peer peercred.Cred, err error) *client.Response {
 	h.m.record(peer, audit.Event{Op: "decode", Decision: audit.BadRequest, Reason: err.Error(), Grant: h.g.label})
-	return errResp(client.CodeBadRequest, err.Error(), "")
+	return errResp(client.CodeBadRequest, agent.BadRequestText(err), "")
 }
 
 func setCred(ev *audit.Event, c *client.Credential) {

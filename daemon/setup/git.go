@@ -107,6 +107,29 @@ func CredentialURL(h string) (string, error) {
 	return u.Scheme + "://" + strings.ToLower(u.Host), nil
 }
 
+// ErrHost is PlanHost's error for a host that CredentialURL refuses.
+var ErrHost = errors.New("bad --host")
+
+// PlanHost plans setting git up for host h, as keyfob setup git takes it,
+// from the global git config as it is now: the credential URL, and the
+// steps (Plan) that make helper git's only helper for it.
+func PlanHost(h, helper string) (u string, steps []Step, err error) {
+	if u, err = CredentialURL(h); err != nil {
+		return "", nil, hostError{err}
+	}
+	cur, err := Current(u)
+	if err != nil {
+		return "", nil, err
+	}
+	return u, Plan(u, helper, cur), nil
+}
+
+// hostError is CredentialURL's error, as ErrHost.
+type hostError struct{ error }
+
+func (e hostError) Is(target error) bool { return target == ErrHost }
+func (e hostError) Unwrap() error        { return e.error }
+
 // HelperPath finds git-credential-keyfob: beside this executable first
 // (an install puts both in one directory), then on PATH. It returns the
 // path quoted for git, which runs an absolute helper through the shell

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,5 +156,13 @@ func TestGitConfigMissingKey(t *testing.T) {
 	}
 	if _, err := GitConfig("--global", "--no-such-flag"); err == nil || !strings.Contains(err.Error(), "git config --global --no-such-flag") {
 		t.Errorf("GitConfig(--no-such-flag) = %v, want an error naming the command", err)
+	}
+}
+
+func TestPlanHostRefusesBadHost(t *testing.T) {
+	for _, h := range []string{"http://example.com", "https://example.com/path", "https://user@example.com"} {
+		if _, _, err := PlanHost(h, "/bin/helper"); !errors.Is(err, ErrHost) {
+			t.Errorf("PlanHost(%q) = %v, want ErrHost", h, err)
+		}
 	}
 }

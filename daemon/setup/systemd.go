@@ -69,3 +69,25 @@ func (f File) Write() error {
 	}
 	return nil
 }
+
+// ErrNotExecutable is Executable's error for a path that is not an
+// executable file.
+var ErrNotExecutable = errors.New("not an executable file")
+
+// Executable returns the keyfob the units start, as an absolute path: exe,
+// or this program when exe is empty. It must be an executable file.
+func Executable(exe string) (string, error) {
+	var err error
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return "", fmt.Errorf("find keyfob's own path: %w", err)
+		}
+	}
+	if exe, err = filepath.Abs(exe); err != nil {
+		return "", fmt.Errorf("--exe: %w", err)
+	}
+	if fi, err := os.Stat(exe); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%s is %w", exe, ErrNotExecutable)
+	}
+	return exe, nil
+}

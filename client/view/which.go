@@ -1,4 +1,4 @@
-package main
+package view
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"github.com/keyfob/keyfob/client"
 )
 
-// printWhich shows keyfob which's answer: the token, the route that chose
+// Which writes keyfob which's answer: the token, the route that chose
 // it, and why every other token did not answer.
-func printWhich(w io.Writer, resp *client.Response) {
+func Which(w io.Writer, resp *client.Response) {
 	if resp.Token == "" {
 		fmt.Fprintf(w, "token:  none\nwhy:    %s\n", resp.Reason)
 	} else {

@@ -1,4 +1,9 @@
-package main
+// Package passphrase takes the secrets a user hands keyfob other than on
+// the command line: the passphrase the agent is started with, for the file
+// backend on headless machines, moved out of the environment before
+// anything else runs; and a secret typed at a no-echo prompt, or piped on
+// stdin. It is the only package that imports golang.org/x/term.
+package passphrase
 
 import (
 	"bytes"
@@ -26,13 +31,13 @@ const (
 	maxPass = 4096
 )
 
-// startPassphrase returns the passphrase the agent was started with, in
+// Start returns the passphrase the agent was started with, in
 // bytes the agent owns, or a zero Secret. On Linux, a passphrase in the
 // environment is first moved out of it: the process re-executes itself
 // without the variable and reads the passphrase from a pipe (reexec), so
 // that neither /proc/PID/environ nor the memory of the agent that serves
-// holds it. startPassphrase then does not return.
-func startPassphrase() (client.Secret, error) {
+// holds it. Start then does not return.
+func Start() (client.Secret, error) {
 	if v, ok := os.LookupEnv(passEnv); ok {
 		if err := reexecWithout(v); err != nil {
 			return client.Secret{}, err

@@ -1,0 +1,59 @@
+package cliflag
+
+import (
+	"flag"
+	"io"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestParseIntersperse(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var hosts List
+	fs.Var(&hosts, "host", "")
+	pos, err := Parse(fs, []string{"NAME", "--host", "a", "--host=b", "--", "--host"})
+	if err != nil || !slices.Equal(pos, []string{"NAME", "--host"}) || !slices.Equal(hosts, List{"a", "b"}) {
+		t.Errorf("Parse = %q, %v (hosts %q); want [NAME --host], nil, [a b]", pos, err, hosts)
+	}
+}
+
+func TestBare(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"--socket"}, []string{"--socket="}},
+		{[]string{"-file", "--url", "u"}, []string{"-file=", "--url", "u"}},
+		{[]string{"--socket", "/p"}, []string{"--socket", "/p"}},
+		{[]string{"--", "--socket"}, []string{"--", "--socket"}},
+		{[]string{"socket", "--ttl"}, []string{"socket", "--ttl"}},
+	} {
+		if got := Bare(tc.in, "socket", "file"); !slices.Equal(got, tc.want) {
+			t.Errorf("Bare(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDurationAndExpires(t *testing.T) {
+	if d, err := Duration("30d"); err != nil || d != 30*24*time.Hour {
+		t.Errorf("Duration(30d) = %v, %v", d, err)
+	}
+	for _, s := range []string{"0d", "-1d", "1.5d", "01d"} {
+		if _, err := Duration(s); err == nil {
+			t.Errorf("Duration(%q) = nil error, want one", s)
+		}
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	for s, want := range map[string]time.Time{
+		"":                     {},
+		"2026-12-31":           time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC),
+		"2026-12-31T10:00:00Z": time.Date(2026, 12, 31, 10, 0, 0, 0, time.UTC),
+		"1d":                   time.Date(2026, 1, 3, 3, 4, 5, 0, time.UTC),
+	} {
+		if got, err := Expires(s, now); err != nil || !got.Equal(want) {
+			t.Errorf("Expires(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	if _, err := Expires("soon", now); err != ErrExpires {
+		t.Errorf("Expires(soon) = %v, want ErrExpires", err)
+	}
+}

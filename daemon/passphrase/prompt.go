@@ -1,0 +1,48 @@
+package passphrase
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/keyfob/keyfob/client"
+)
+
+// IsTerminal reports whether stdin is a terminal, where Read prompts
+// without echo.
+func IsTerminal(stdin io.Reader) bool {
+	f, ok := stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Read reads a secret from the terminal without echo, or from stdin
+// when stdin is not a terminal. Secrets never come from argv.
+func Read(stdin io.Reader, stderr io.Writer, prompt string) (client.Secret, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return client.Secret{}, fmt.Errorf("read from terminal: %w", err)
+		}
+		defer clear(b)
+		return client.NewSecret(strings.TrimSpace(string(b))), nil
+	}
+	// Several secrets from one stdin (a new passphrase, then again) share
+	// one reader, or the first would buffer the second away: a caller
+	// that reads more than one passes a *bufio.Reader.
+	r, ok := stdin.(*bufio.Reader)
+	if !ok {
+		r = bufio.NewReader(io.LimitReader(stdin, client.MaxMessage/2))
+	}
+	line, err := r.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return client.Secret{}, fmt.Errorf("read stdin: %w", err)
+	}
+	return client.NewSecret(strings.TrimRight(line, "\r\n")), nil
+}
