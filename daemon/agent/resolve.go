@@ -65,11 +65,25 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 		if e == nil && app == nil {
 			return refuse(audit.NoMatch, client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 		}
+		// By name as by URL: a token that cannot answer (expired,
+		// invalid, suspect) answers nothing.
+		if e != nil {
+			pt := policy.Token{Name: e.Name, Unusable: vault.Unusable(e.Name, e.Meta), Expires: e.Meta.Expires}
+			if why := pt.Why(a.cfg.Now()); why != "" {
+				return refuse(audit.NoMatch, client.CodeNotFound, why, "keyfob rotate "+e.Name)
+			}
+			if e.Suspect.Load() {
+				why := fmt.Sprintf("token %s was rejected by a remote and is being re-validated; keyfob status shows the result", e.Name)
+				return refuse(audit.NoMatch, client.CodeNotFound, why, "if it was revoked or expired, run: keyfob rotate "+e.Name)
+			}
+		}
 		reason = "by name"
 	case req.Cred != nil:
 		pr := a.credRequest(req.Cred)
 		if bound != "" {
-			pr.Username = ""
+			// The routes decide without the username the sandbox sent,
+			// an explicitly empty one included.
+			pr.Username, pr.EmptyUsername = "", false
 		}
 		d := policy.Decide(pr, s.Policy(), a.currentRoutes())
 		if d.Outcome == policy.Granted && bound != "" {
@@ -85,7 +99,11 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 				return refuse(audit.NoMatch, client.CodeNotFound, why, "if it was revoked or expired, run: keyfob rotate "+d.Token)
 			}
 		}
-		if bound == "" && ev.Grant == "" && (d.Outcome == policy.Denied || d.Outcome == policy.NoMatch && d.Matched.Token == "") {
+		// Only where keyfob's tokens have nothing to say: no route
+		// matched and no token's allowlist has the host, or the tokens
+		// are refused only for plain http. A route that matched, or an
+		// expired or ambiguous token, answers nothing instead.
+		if bound == "" && ev.Grant == "" && (d.Outcome == policy.Denied && d.PlainHTTP || d.Outcome == policy.NoMatch && !d.Claimed) {
 			// No token answers: a remembered credential may (remember.go).
 			if o, ok := a.rememberedAnswer(s, req.Cred, ev); ok {
 				return o, true

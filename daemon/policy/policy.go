@@ -5,6 +5,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -48,6 +49,9 @@ type Token struct {
 func (r Request) userMatches(u string) bool {
 	return r.Username == "" && !r.EmptyUsername || r.Username == u
 }
+
+// Why says why t cannot answer at now (invalid, expired), "" when it can.
+func (t Token) Why(now time.Time) string { return t.unusable(now) }
 
 // unusable says why t cannot answer at now, "" when it can.
 func (t Token) unusable(now time.Time) string {
@@ -111,9 +115,21 @@ type Decision struct {
 	PathRoutes bool
 	// Matched is the route that chose the token, zero when none did.
 	Matched Route
+	// Claimed is set when a route matched the request or a token's
+	// allowlist has its host, whether or not one could answer: the
+	// request is keyfob's tokens' business, and nothing else (a
+	// remembered credential) may answer in their place.
+	Claimed bool
+	// PlainHTTP is set when the request was refused only for being plain
+	// http to a host that is not loopback.
+	PlainHTTP bool
 
 	explain bool
 }
+
+// errPlainHTTP is why a request for a host that is not loopback over http
+// is refused.
+var errPlainHTTP = errors.New("refusing to send a token over plain http")
 
 // CheckRequest refuses requests keyfob never answers: a token travels only
 // over https, or plain http to a loopback host, and no value may carry NUL,
@@ -137,7 +153,7 @@ func CheckRequest(r Request) error {
 		if IsLoopback(r.Host) {
 			return nil
 		}
-		return fmt.Errorf("refusing to send a token over plain http to %s: only loopback hosts may use http", r.Host)
+		return fmt.Errorf("%w to %s: only loopback hosts may use http", errPlainHTTP, r.Host)
 	default:
 		return fmt.Errorf("protocol %q is not https", r.Protocol)
 	}
@@ -181,7 +197,7 @@ func Explain(r Request, toks []Token, routes *Table) Decision { return decide(r,
 
 func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 	if err := CheckRequest(r); err != nil {
-		return Decision{Outcome: Denied, Reason: err.Error()}
+		return Decision{Outcome: Denied, Reason: err.Error(), PlainHTTP: errors.Is(err, errPlainHTTP)}
 	}
 	byName := func(name string) (Token, bool) {
 		if i := slices.IndexFunc(toks, func(t Token) bool { return t.Name == name }); i >= 0 {
@@ -215,7 +231,9 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 
 	target := ParseTarget(r.Host, r.Path)
 	d.PathRoutes = target.Owner == "" && routes.HasPathRoutes(r.Host)
+	d.Claimed = slices.ContainsFunc(toks, func(t Token) bool { return HostAllowed(t.Hosts, r.Host) })
 	for i := range routes.matching(target) {
+		d.Claimed = true
 		rt := routes.routes[i]
 		// A broken route answers nothing rather than letting a less
 		// specific route or the host's fallback token answer in its place.
@@ -259,9 +277,16 @@ func decide(r Request, toks []Token, routes *Table, explain bool) Decision {
 			consider(t, "")
 			continue
 		}
-		if routes.reserves(t.Name) {
+		switch {
+		case routes.reserves(t.Name) && t.App:
+			// An App that routes name answers through them only, with
+			// their permissions and require_repo: never by this fallback,
+			// which would mint a token for the whole installation.
+			seen[t.Name] = true
+			d.Candidates = append(d.Candidates, Candidate{Token: t.Name, Reason: "a GitHub App answers only through the routes that name it"})
+		case routes.reserves(t.Name):
 			reserved = append(reserved, t)
-		} else {
+		default:
 			free = append(free, t)
 		}
 	}
