@@ -189,9 +189,9 @@ func reportHelperError(stderr io.Writer, path string, err error) {
 	switch {
 	case errors.As(err, &e) && e.Code == CodeLocked && strings.HasPrefix(e.Message, "locked: "):
 		// The keychain itself is locked; keyfob unlock would not help.
-		fmt.Fprintf(stderr, "keyfob: %s\n", e.Message)
+		say(stderr, sayWarning, "%s", e.Message)
 		if e.Hint != "" {
-			fmt.Fprintf(stderr, "keyfob: hint: %s\n", e.Hint)
+			say(stderr, sayHint, "%s", e.Hint)
 		}
 	case errors.As(err, &e) && e.Code == CodeLocked:
 		say(stderr, sayWarning, "keyfob is locked: run keyfob unlock")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,6 +31,8 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 	switch {
 	case store.ValidName(req.Name) != nil:
 		return fail(client.CodeBadRequest, store.ValidName(req.Name).Error(), "")
+	case strings.HasPrefix(req.Name, vault.RememberedPrefix):
+		return fail(client.CodeBadRequest, "app names may not start with "+vault.RememberedPrefix+": remembered credentials are named so", "choose another name")
 	case spec == nil || spec.AppID <= 0:
 		return fail(client.CodeBadRequest, "an app needs its app id", "")
 	case (spec.InstallationID == 0) == (spec.Owner == ""):

@@ -42,11 +42,18 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 	if err := checkValue("username", meta.Username); err != nil {
 		return fail(client.CodeBadRequest, err.Error(), "")
 	}
+	// What refuses the change anyway is checked before the token goes to
+	// any API: a locked agent, a name taken or missing.
 	hosts := meta.Hosts
-	if req.Op == client.OpRotate {
-		if old := a.vault.Snapshot().Tokens[req.Name]; old != nil {
-			hosts = old.Meta.Hosts
-		}
+	if s := a.vault.Snapshot(); s.Locked() {
+		ev.Decision = audit.Locked
+		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+	} else if old := s.Tokens[req.Name]; req.Op == client.OpRotate && old == nil {
+		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
+	} else if req.Op == client.OpRotate {
+		hosts = old.Meta.Hosts
+	} else if old != nil {
+		return fail(client.CodeBadRequest, "token "+req.Name+" exists", "use keyfob rotate "+req.Name+" to replace its secret")
 	}
 	for _, h := range hosts {
 		if err := checkHost(h); err != nil {

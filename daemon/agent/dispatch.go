@@ -95,6 +95,7 @@ func (a *Agent) Answer(peer peercred.Cred, o Outcome) *client.Response {
 		if err := a.Record(peer, o.Event); err != nil {
 			a.log.Error("audit write failed; refusing", zap.Error(err))
 			resp.Secret.Wipe()
+			resp.Refresh.Wipe()
 			r := a.auditUnavailable()
 			r.MintFailed = resp.MintFailed
 			if ch != nil {
@@ -112,6 +113,7 @@ func (a *Agent) Answer(peer peercred.Cred, o Outcome) *client.Response {
 	if ch != nil {
 		if err := ch.Commit(); err != nil && !ch.Force {
 			resp.Secret.Wipe()
+			resp.Refresh.Wipe()
 			failed := ch.Failed
 			if failed == nil {
 				failed = a.keychainFailed("keychain write", o.Event.Token, "keychain write failed; nothing changed", "")

@@ -92,6 +92,11 @@ func (a *Agent) rememberStore(s *vault.Snapshot, req *client.Request, ev audit.E
 		return drop("not remembered: the password or refresh token holds a control character")
 	case c.PasswordExpiryUTC > 0 && c.PasswordExpiryUTC <= a.cfg.Now().Unix():
 		return drop("not remembered: the password has already expired")
+	case a.isKeyfobSecret(s, req.Secret):
+		// git confirms a secret keyfob gave out (a token, a minted one)
+		// that the match above missed, say after a rotate: it is
+		// keyfob's own, never a credential to remember.
+		return drop("not remembered: it is a secret keyfob handed out")
 	}
 	k := rememberedKey(c)
 	old := s.Remembered[k.ID()]
@@ -300,4 +305,26 @@ func rememberedInfo(e *vault.RememberedEntry, now time.Time) client.TokenInfo {
 		Name: e.Name, Masked: "****", Fingerprint: e.FP, Hosts: []string{e.Meta.Host}, Username: e.Meta.Username,
 		State: state, Kind: "remembered", Created: e.Meta.Stored, Expires: e.Meta.Expires,
 	}
+}
+
+// isKeyfobSecret reports whether secret is one of keyfob's own: a token
+// held, or an installation token minted and cached.
+func (a *Agent) isKeyfobSecret(s *vault.Snapshot, secret client.Secret) bool {
+	fp := secret.Fingerprint()
+	if fp == "" {
+		return false
+	}
+	for _, e := range s.Tokens {
+		if subtle.ConstantTimeCompare([]byte(e.FP), []byte(fp)) == 1 {
+			return true
+		}
+	}
+	found := false
+	for _, t := range a.minter().Cached(nil) {
+		if t.Fingerprint() == fp {
+			found = true
+		}
+		t.Secret.Wipe()
+	}
+	return found
 }

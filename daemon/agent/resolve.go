@@ -81,8 +81,11 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 	case req.Cred != nil:
 		pr := a.credRequest(req.Cred)
 		if bound != "" {
-			// The routes decide without the username the sandbox sent,
-			// an explicitly empty one included.
+			// The routes decide without the username the sandbox sent;
+			// an explicitly empty one is not the granted token's either.
+			if req.Cred.EmptyUsername {
+				return refuse(audit.Denied, client.CodeDenied, "git sent an empty username, which is not the granted token's", "")
+			}
 			pr.Username, pr.EmptyUsername = "", false
 		}
 		d := policy.Decide(pr, s.Policy(), a.currentRoutes())

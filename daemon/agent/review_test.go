@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/github/githubtest"
 	"github.com/keyfob/keyfob/daemon/policy"
 )
 
@@ -93,5 +94,52 @@ func TestAppAnswersOnlyThroughItsRoutes(t *testing.T) {
 	m := f.api.Mints()[len(f.api.Mints())-1]
 	if strings.Join(m.Repositories, ",") != "app" || m.Permissions["contents"] != "read" || len(m.Permissions) != 1 {
 		t.Errorf("mint = %+v, want acme/app with contents:read only", m)
+	}
+}
+
+// TestUnlockKeepsSuspect: unlocking an agent that is already unlocked
+// reads the keychain again, and does not clear a token's suspect mark.
+func TestUnlockKeepsSuspect(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, "lab", canary, "gitlab.example.com")
+	f.a.vault.Snapshot().Tokens["lab"].Suspect.Store(true)
+	if r := f.do(t, &client.Request{Op: client.OpUnlock, Secret: client.NewSecret("pw")}); r.Code != "" {
+		t.Fatalf("unlock = %+v", r)
+	}
+	if r := f.do(t, get("gitlab.example.com", "")); !r.Secret.IsZero() {
+		t.Errorf("get after a second unlock = %+v, want nothing while suspect", r)
+	}
+}
+
+// TestRefusedChangesSendNothing: a rotate of a token that does not exist
+// is refused before the secret goes to any API.
+func TestRefusedChangesSendNothing(t *testing.T) {
+	api := githubtest.NewServer()
+	defer api.Close()
+	f := newFixture(t)
+	f.a.cfg.GitHubAPI = api.URL
+	r := f.do(t, &client.Request{Op: client.OpRotate, Name: "nope", Secret: client.NewSecret(canary), Meta: &client.TokenMeta{Hosts: []string{"github.com"}}})
+	if r.Code != client.CodeNotFound {
+		t.Errorf("rotate of a missing token = %+v, want not_found", r)
+	}
+	if n := len(api.Requests()); n != 0 {
+		t.Errorf("the API saw %d requests for a refused rotate", n)
+	}
+	if r := f.do(t, &client.Request{Op: client.OpAppAdd, Name: "remembered:x", App: &client.AppSpec{AppID: 1, InstallationID: 2},
+		Secret: client.NewSecret("-----BEGIN RSA PRIVATE KEY-----\n")}); r.Code != client.CodeBadRequest {
+		t.Errorf("app add remembered:x = %+v, want bad_request", r)
+	}
+}
+
+// TestKeyfobSecretIsNotRemembered: git confirming keyfob's own token under
+// another username (a store the token match misses) does not turn it into
+// a remembered credential, even with [[remember]] "*".
+func TestKeyfobSecretIsNotRemembered(t *testing.T) {
+	f := newFixture(t)
+	f.remember("*")
+	f.add(t, "lab", canary, "gitlab.example.com")
+	f.store(t, "gitlab.example.com", "someone-else", canary, "", 0)
+	if n := len(f.a.vault.Snapshot().Remembered); n != 0 {
+		t.Errorf("%d remembered credentials after git confirmed keyfob's token, want none", n)
 	}
 }

@@ -283,7 +283,12 @@ func (a *Agent) revalidate(ctx context.Context, peer peercred.Cred, e *vault.Ent
 		return
 	}
 	if _, err := a.vault.Note(cur, m); err != nil {
+		// The result holds in memory (an invalid token stops answering
+		// now); the keychain keeps the old one, and a restart checks
+		// again at the next rejection. Said in the log and the audit log.
 		a.log.Error("keychain write", zap.String("token", name), zap.Error(err))
+		ev.Decision, ev.Reason = audit.Failed, "the re-validation result holds until the agent stops: the keychain could not record it"
+		_ = a.Record(peer, ev)
 	}
 	a.sso.note(name, fp, sso)
 	if result != Invalid {

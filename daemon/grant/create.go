@@ -239,7 +239,9 @@ func (m *Manager) routable(ctx context.Context, peer peercred.Cred, g *grant) *c
 		if r.Code != "" {
 			return r
 		}
-		if r.Token == "" {
+		if r.Token == "" || r.Remembered {
+			// A remembered credential never answers on a grant socket, so
+			// it cannot be what a grant is made for.
 			msg := "no token for " + g.urls[i]
 			if r.Reason != "" {
 				msg += ": " + r.Reason

@@ -136,6 +136,15 @@ func (m *Manager) refresh(g *grant) {
 		return
 	}
 	defer r.Secret.Wipe()
+	// The record names the file by its identity, which a refresh changes:
+	// it is written again (after g.mu is released), so the next agent
+	// still removes the file if this one crashes.
+	refreshed := false
+	defer func() {
+		if refreshed {
+			m.saveRecord(g)
+		}
+	}()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.ended {
@@ -173,6 +182,7 @@ func (m *Manager) refresh(g *grant) {
 		return
 	}
 	g.file = fi
+	refreshed = true
 	g.uses++
 	g.scheduleRefresh(now, r.Expiry)
 	m.log.Info("grant file refreshed", zap.String("grant", g.label), zap.Time("token_expires", g.tokExpiry))

@@ -168,3 +168,22 @@ func TestFailedMintsAreCachedAndCount(t *testing.T) {
 		t.Errorf("after FailureTTL, %d mints asked, want 2", n)
 	}
 }
+
+// TestGrantRefusesEmptyUsername: an explicitly empty username is not the
+// granted token's, so it gets nothing; and a grant is not made for a
+// repository only a remembered credential would answer.
+func TestGrantRefusesEmptyUsername(t *testing.T) {
+	f := newFixture(t)
+	sock := filepath.Join(f.dir, "e.sock")
+	f.grant(t, client.GrantSpec{Label: "e", URLs: []string{"github.com/acme/app"}, Mode: client.GrantSocket, Path: sock})
+	r, err := client.Call(sock, &client.Request{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git", EmptyUsername: true}})
+	if err == nil || (r != nil && !r.Secret.IsZero()) {
+		t.Errorf("get with an empty username = %+v, %v; want a refusal", r, err)
+	}
+	f.a.SetRoutes(policy.Compile(nil).WithRemember(policy.NewRemember([]string{"*"})), "")
+	f.m.Handle(t.Context(), me, &client.Request{Op: client.OpStore, Cred: &client.Credential{Protocol: "https", Host: "gitlab.example.com", Path: "acme/app.git", Username: "u",
+		PasswordFP: client.NewSecret("pw-remembered").Fingerprint()}, Secret: client.NewSecret("pw-remembered")})
+	if g := f.m.Handle(t.Context(), me, &client.Request{Op: client.OpGrant, Grant: &client.GrantSpec{Label: "rem", URLs: []string{"gitlab.example.com/acme/app"}, Mode: client.GrantSocket}}); g.Code == "" {
+		t.Errorf("grant for a remote only a remembered credential answers = %+v, want a refusal", g)
+	}
+}

@@ -64,7 +64,9 @@ func Import(call Call, fs []Found, name string) ([]Result, error) {
 			}
 			r.Name = base + "-" + strconv.Itoa(n)
 		}
-		if !r.Already {
+		if f.RepoPath != "" && !r.Already {
+			r.Err = fmt.Errorf("it is for %s/%s only, and a keyfob token is for the whole host; add it with keyfob add and a route for that repository", f.Host, f.RepoPath)
+		} else if !r.Already {
 			meta := &client.TokenMeta{Hosts: []string{f.Host}, Username: f.Username}
 			resp, err := call(&client.Request{Op: client.OpAdd, Name: r.Name, Meta: meta, Secret: f.Secret.Clone()})
 			switch {

@@ -30,6 +30,10 @@ type Found struct {
 	Host     string // host[:port]
 	Username string // "" when the source names none
 	Protocol string // "https", or "http" for a loopback host
+	// RepoPath is the repository a credential is scoped to (git's store
+	// with credential.useHttpPath): Import refuses to widen it to the
+	// whole host.
+	RepoPath string
 	Secret   client.Secret
 
 	// lines are the 1-based lines the entry takes, removed by Scrub;

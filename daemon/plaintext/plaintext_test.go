@@ -99,3 +99,24 @@ func TestScrubRefusesAChangedFile(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestImportDoesNotWiden: a credential git's store keeps for one
+// repository is not imported as a token for the whole host.
+func TestImportDoesNotWiden(t *testing.T) {
+	p := write(t, "creds", "https://u:ghp_scoped@github.com/acme/app.git\n")
+	fs, err := ReadGitCredentials(p)
+	if err != nil || len(fs) != 1 || fs[0].RepoPath != "acme/app.git" {
+		t.Fatalf("ReadGitCredentials = %+v, %v", fs, err)
+	}
+	added := 0
+	call := func(req *client.Request) (*client.Response, error) {
+		if req.Op == client.OpAdd {
+			added++
+		}
+		return &client.Response{}, nil
+	}
+	rs, err := Import(call, fs, "")
+	if err != nil || len(rs) != 1 || rs[0].Err == nil || added != 0 {
+		t.Errorf("Import = %+v, %v (%d adds), want a refusal and no add", rs, err, added)
+	}
+}

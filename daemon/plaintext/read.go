@@ -44,7 +44,8 @@ func ReadGitCredentials(path string) ([]Found, error) {
 			continue
 		}
 		out = append(out, Found{Kind: GitCredentials, Path: path, Line: i + 1, lines: []int{i + 1},
-			Protocol: u.Scheme, Host: strings.ToLower(u.Host), Username: u.User.Username(), Secret: client.NewSecret(pass)})
+			Protocol: u.Scheme, Host: strings.ToLower(u.Host), Username: u.User.Username(), Secret: client.NewSecret(pass),
+			RepoPath: strings.Trim(u.Path, "/")})
 	}
 	return out, nil
 }

@@ -153,7 +153,7 @@ func TestSecretServiceLockedIsNotEmpty(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	client.GitHelper([]string{"get"}, strings.NewReader("protocol=https\nhost=personal.example.com\n\n"), &stdout, &stderr)
-	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "keyfob: locked: the login keyring is locked") || strings.Contains(stderr.String(), "keyfob add") {
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "keyfob: warning: locked: the login keyring is locked") || strings.Contains(stderr.String(), "keyfob add") {
 		t.Errorf("helper while the keyring is locked: stdout %q, stderr %q; want nothing, and the lock named", stdout.String(), stderr.String())
 	}
 	var saidLocked bool

@@ -273,8 +273,18 @@ func (v *Vault) Unlock(kc Keychain) (Loaded, error) {
 	for _, r := range rem {
 		next.Remembered[r.Meta.ID()] = newRememberedEntry(r)
 	}
+	prev := v.cur.Load()
 	for _, t := range toks {
-		next.Tokens[t.Name] = newEntry(t)
+		e := newEntry(t)
+		// The same secret read again keeps what the agent learnt of it
+		// (suspect after a rejection, last use): an unlock of an
+		// unlocked agent is no way to clear a mark.
+		if p := prev.Tokens[t.Name]; p != nil && p.FP == e.FP {
+			e.Suspect.Store(p.Suspect.Load())
+			e.LastUsed.Store(p.LastUsed.Load())
+			e.LastWarn.Store(p.LastWarn.Load())
+		}
+		next.Tokens[t.Name] = e
 	}
 	for _, ap := range apps {
 		next.Apps[ap.Name] = newAppEntry(ap)
