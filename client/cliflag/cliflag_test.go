@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,5 +56,30 @@ func TestDurationAndExpires(t *testing.T) {
 	}
 	if _, err := Expires("soon", now); err != ErrExpires {
 		t.Errorf("Expires(soon) = %v, want ErrExpires", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var hosts List
+	fs.Var(&hosts, "host", "host[:port] the token may go to (repeatable)")
+	fs.Bool("no-verify", false, "do not check the token")
+	fs.String("ttl", "1h", "how long it lives")
+	fs.Duration("auto-lock", 0, "lock after this long")
+	var b strings.Builder
+	Help(&b, "keyfob add NAME --host H", fs)
+	want := `usage: keyfob add NAME --host H
+flags:
+  --auto-lock DURATION
+        lock after this long
+  --host VALUE
+        host[:port] the token may go to (repeatable)
+  --no-verify
+        do not check the token
+  --ttl STRING
+        how long it lives (default 1h)
+`
+	if b.String() != want {
+		t.Errorf("Help() =\n%s\nwant\n%s", b.String(), want)
 	}
 }

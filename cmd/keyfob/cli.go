@@ -118,6 +118,9 @@ func cmdToken(e *env, args []string) error {
 }
 
 func cmdVersion(e *env, args []string) error {
+	if _, err := parseFlags(newFlags("version", e), args); err != nil {
+		return err
+	}
 	v, rev := buildVersion()
 	fmt.Fprintf(e.stdout, "keyfob %s (revision %s, protocol %d)\n", v, rev, client.Version)
 	return nil

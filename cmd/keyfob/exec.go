@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -25,11 +24,8 @@ func cmdExec(e *env, args []string) error {
 	label := fs.String("label", "", "--grant: the grant's name")
 	file := fs.Bool("file", false, "--grant: a token file in GH_TOKEN_FILE instead of a socket")
 	fallback := fs.Bool("fallback", false, "when keyfob has no token for the repository (or no agent runs), run CMD untouched, with a one-line hint")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := flagError(fs, fs.Parse(args)); err != nil {
+		return err
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {

@@ -4,24 +4,81 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/keyfob/keyfob/client/cliflag"
 )
 
+// subUsage is the synopsis of each subcommand with flags of its own.
+var subUsage = map[string]string{
+	"setup git":     "setup git [--host H]... [--dry-run]   make keyfob git's only helper for each host, with useHttpPath",
+	"setup systemd": "setup systemd [--exe P] [--dry-run]   write the systemd user units that start the agent",
+	"setup gh":      "setup gh [--shell bash|zsh|fish] [--install]   print (or install) a gh shell function that runs gh through keyfob exec",
+	"app add":       "app add NAME --app-id ID (--installation-id N | --owner ORG) --key-file PEM [--host H]... [--no-verify]   store a GitHub App's key",
+}
+
+// synopsis is the usage line of a command or subcommand ("setup git").
+func synopsis(name string) string {
+	if s, ok := subUsage[name]; ok {
+		return s
+	}
+	return commands[name].usage
+}
+
+// flagOut is a FlagSet's output. Package flag's own messages are dropped
+// (runWith reports a parse error with the command's usage); help asked
+// for with -h or --help goes to stdout, as the command's synopsis and
+// every flag.
+type flagOut struct {
+	stdout io.Writer
+	name   string
+}
+
+func (flagOut) Write(p []byte) (int, error) { return len(p), nil }
+
+// flagSeen, when set, is told of every FlagSet a command makes
+// (help_test.go checks that help lists each of their flags).
+var flagSeen func(*flag.FlagSet)
+
 func newFlags(name string, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet("keyfob "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(flagOut{e.stdout, name})
+	fs.Usage = func() {}
+	if flagSeen != nil {
+		flagSeen(fs)
+	}
 	return fs
 }
 
 // parseFlags parses args, allowing flags after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	pos, err := cliflag.Parse(fs, args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return nil, usageError{err.Error()}
+	return pos, flagError(fs, err)
+}
+
+// flagError prints the help on flag.ErrHelp and returns it, and turns any
+// other parse error into a usage error.
+func flagError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		if o, ok := fs.Output().(flagOut); ok {
+			cliflag.Help(o.stdout, "keyfob "+synopsis(o.name), fs)
+		}
+		return err
 	}
-	return pos, err
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // oneArg parses the arguments of a command that takes no flags and one

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +29,14 @@ func cmdSetup(e *env, args []string) error {
 	slices.Sort(names)
 	if len(args) == 0 {
 		return usageError{"setup needs what to set up: " + strings.Join(names, " or ")}
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintf(e.stdout, "usage: keyfob %s\n", commands["setup"].usage)
+		for _, n := range names {
+			fmt.Fprintln(e.stdout)
+			setupTargets[n](e, args)
+		}
+		return flag.ErrHelp
 	}
 	run, ok := setupTargets[args[0]]
 	if !ok {
@@ -158,7 +167,7 @@ func cmdSetupSystemd(e *env, args []string) error {
 // shell's rc file, once.
 func cmdSetupGH(e *env, args []string) error {
 	fs := newFlags("setup gh", e)
-	shell := fs.String("shell", filepath.Base(os.Getenv("SHELL")), "bash, zsh or fish (default: $SHELL)")
+	shell := fs.String("shell", filepath.Base(os.Getenv("SHELL")), "bash, zsh or fish (the default comes from $SHELL)")
 	install := fs.Bool("install", false, "add the line that loads the function to the shell's rc file (once)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
