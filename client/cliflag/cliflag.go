@@ -138,3 +138,25 @@ func EnvDuration(name string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// ErrWhen is When's error: s is none of the forms it reads.
+var ErrWhen = errors.New("want a duration (1h, 7d), a date (2026-11-21) or an RFC 3339 time")
+
+// When reads a point in time for --since and --until: a duration back
+// from now, a date (midnight, local time) or an RFC 3339 time. The empty
+// string is the zero time.
+func When(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := Duration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Time{}, ErrWhen
+}

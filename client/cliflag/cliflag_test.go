@@ -1,6 +1,7 @@
 package cliflag
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"slices"
@@ -81,5 +82,27 @@ flags:
 `
 	if b.String() != want {
 		t.Errorf("Help() =\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestWhen(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		in   string
+		want time.Time
+		err  error
+	}{
+		{"", time.Time{}, nil},
+		{"1h", now.Add(-time.Hour), nil},
+		{"7d", now.Add(-7 * 24 * time.Hour), nil},
+		{"2026-11-20T10:00:00Z", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), nil},
+		{"2026-11-20", time.Date(2026, 11, 20, 0, 0, 0, 0, time.Local), nil},
+		{"-1h", time.Time{}, ErrWhen},
+		{"yesterday", time.Time{}, ErrWhen},
+	} {
+		got, err := When(c.in, now)
+		if !errors.Is(err, c.err) || !got.Equal(c.want) {
+			t.Errorf("When(%q) = %v, %v; want %v, %v", c.in, got, err, c.want, c.err)
+		}
 	}
 }

@@ -2,15 +2,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/client/ghenv"
 	"github.com/keyfob/keyfob/daemon/config"
-	"github.com/keyfob/keyfob/daemon/github"
 )
 
 func cmdExec(e *env, args []string) error {
@@ -59,7 +56,7 @@ func cmdExec(e *env, args []string) error {
 	}
 	resp, err := call(req)
 	if err != nil {
-		if why, ok := noToken(err); *fallback && ok {
+		if why, ok := ghenv.NoToken(err); *fallback && ok {
 			return runUntouched(e, argv, why)
 		}
 		return err
@@ -67,7 +64,7 @@ func cmdExec(e *env, args []string) error {
 	printWarnings(e, resp)
 	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
 	env := ghenv.Env(os.Environ(), resp.Secret, ghenv.Enterprise(ghenv.Hosts(req, resp.Token, list)))
-	if req.Cred != nil && githubHosts().IsEnterprise(req.Cred.Host) {
+	if req.Cred != nil && config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL")).IsEnterprise(req.Cred.Host) {
 		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
 	}
 	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env)
@@ -77,35 +74,9 @@ func cmdExec(e *env, args []string) error {
 	return err
 }
 
-// githubHosts returns the GitHub hosts the config declares, as the agent
-// knows them; github.com and GHE.com only when the config does not load.
-func githubHosts() *github.Hosts {
-	var ent []github.Host
-	if c, err := config.Load(client.ConfigPath()); err == nil {
-		ent = c.GitHub
-	}
-	return github.NewHosts(os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"), ent)
-}
-
-// noToken reports whether err means keyfob simply has nothing for the
-// request (no token for the remote, no agent running), as opposed to a
-// refusal, which --fallback must not paper over: a route that chose a
-// token that cannot answer keeps CMD from running with another account.
-func noToken(err error) (string, bool) {
-	var ce *client.Error
-	switch {
-	case errors.As(err, &ce):
-		return "no token for this remote", ce.Code == client.CodeNotFound && ce.Message == "no token for this remote"
-	case strings.Contains(err.Error(), "agent not running"):
-		return "the agent is not running", true
-	}
-	return "", false
-}
-
 // runUntouched runs argv as it would run without keyfob, after one hint.
 func runUntouched(e *env, argv []string, why string) error {
-	fmt.Fprintf(e.stderr, "keyfob: hint: %s, so %s runs with its own login (keyfob exec --fallback)\n", why, argv[0])
-	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, os.Environ())
+	code, err := ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, why)
 	if err == nil && code != 0 {
 		return exitError(code)
 	}
