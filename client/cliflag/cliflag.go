@@ -18,12 +18,13 @@ import (
 // Parse parses args with fs, allowing flags after positional arguments
 // (keyfob add NAME --host H), and returns the positional arguments. After
 // "--" every argument is positional. A parse error other than flag.ErrHelp
-// comes back as is, for the caller to report as a usage error.
+// comes back as is, for the caller to report as a usage error; on
+// flag.ErrHelp, Parse writes the help of a FlagSet from New.
 func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, Helped(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

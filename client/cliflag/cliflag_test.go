@@ -106,3 +106,28 @@ func TestWhen(t *testing.T) {
 		}
 	}
 }
+
+// A FlagSet from New prints nothing on a bad flag, and its help on stdout
+// for -h and --help, with Parse and with Helped.
+func TestNewHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"NAME", "--help"}, {"--bogus"}} {
+		var stdout strings.Builder
+		fs := New("keyfob add", "keyfob add NAME", &stdout)
+		fs.Bool("no-verify", false, "do not check the token")
+		_, err := Parse(fs, args)
+		if args[0] == "--bogus" {
+			if err == nil || errors.Is(err, flag.ErrHelp) || stdout.Len() != 0 {
+				t.Errorf("Parse(%q) = %v, wrote %q; want a parse error and nothing written", args, err, stdout.String())
+			}
+			continue
+		}
+		if !errors.Is(err, flag.ErrHelp) || !strings.HasPrefix(stdout.String(), "usage: keyfob add NAME\nflags:\n  --no-verify\n") {
+			t.Errorf("Parse(%q) = %v, wrote %q; want ErrHelp and the help", args, err, stdout.String())
+		}
+	}
+	var stdout strings.Builder
+	fs := New("keyfob exec", "keyfob exec -- CMD...", &stdout)
+	if err := Helped(fs, fs.Parse([]string{"--help"})); !errors.Is(err, flag.ErrHelp) || !strings.HasPrefix(stdout.String(), "usage: keyfob exec -- CMD...\n") {
+		t.Errorf("Helped = %v, wrote %q", err, stdout.String())
+	}
+}

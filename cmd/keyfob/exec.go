@@ -21,7 +21,7 @@ func cmdExec(e *env, args []string) error {
 	label := fs.String("label", "", "--grant: the grant's name")
 	file := fs.Bool("file", false, "--grant: a token file in GH_TOKEN_FILE instead of a socket")
 	fallback := fs.Bool("fallback", false, "when keyfob has no token for the repository (or no agent runs), run CMD untouched, with a one-line hint")
-	if err := flagError(fs, fs.Parse(args)); err != nil {
+	if err := flagError(cliflag.Helped(fs, fs.Parse(args))); err != nil {
 		return err
 	}
 	argv := fs.Args()
@@ -50,14 +50,14 @@ func cmdExec(e *env, args []string) error {
 	req, err := execRequest(url, *name)
 	if err != nil {
 		if *fallback {
-			return runUntouched(e, argv, "no repository here")
+			return exited(ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, "no repository here"))
 		}
 		return err
 	}
 	resp, err := call(req)
 	if err != nil {
 		if why, ok := ghenv.NoToken(err); *fallback && ok {
-			return runUntouched(e, argv, why)
+			return exited(ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, why))
 		}
 		return err
 	}
@@ -67,20 +67,7 @@ func cmdExec(e *env, args []string) error {
 	if req.Cred != nil && config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL")).IsEnterprise(req.Cred.Host) {
 		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
 	}
-	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env)
-	if err == nil && code != 0 {
-		return exitError(code)
-	}
-	return err
-}
-
-// runUntouched runs argv as it would run without keyfob, after one hint.
-func runUntouched(e *env, argv []string, why string) error {
-	code, err := ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, why)
-	if err == nil && code != 0 {
-		return exitError(code)
-	}
-	return err
+	return exited(ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env))
 }
 
 // execRequest is ghenv.Request, with what to do when there is no origin.

@@ -29,9 +29,5 @@ func execGrant(e *env, argv, urls []string, ttl string, maxUses int, label strin
 	if file {
 		spec.Mode = client.GrantFile
 	}
-	code, err := ghenv.RunGrant(call, spec, helper, argv, e.stdin, e.stdout, e.stderr)
-	if err == nil && code != 0 {
-		return exitError(code)
-	}
-	return err
+	return exited(ghenv.RunGrant(call, spec, helper, argv, e.stdin, e.stdout, e.stderr))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/keyfob/keyfob/client/cliflag"
@@ -26,25 +25,14 @@ func synopsis(name string) string {
 	return commands[name].usage
 }
 
-// flagOut is a FlagSet's output. Package flag's own messages are dropped
-// (runWith reports a parse error with the command's usage); help asked
-// for with -h or --help goes to stdout, as the command's synopsis and
-// every flag.
-type flagOut struct {
-	stdout io.Writer
-	name   string
-}
-
-func (flagOut) Write(p []byte) (int, error) { return len(p), nil }
-
 // flagSeen, when set, is told of every FlagSet a command makes
 // (help_test.go checks that help lists each of their flags).
 var flagSeen func(*flag.FlagSet)
 
+// newFlags returns the FlagSet of a command or subcommand ("setup git"):
+// -h and --help print its synopsis and flags on stdout.
 func newFlags(name string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet("keyfob "+name, flag.ContinueOnError)
-	fs.SetOutput(flagOut{e.stdout, name})
-	fs.Usage = func() {}
+	fs := cliflag.New("keyfob "+name, "keyfob "+synopsis(name), e.stdout)
 	if flagSeen != nil {
 		flagSeen(fs)
 	}
@@ -54,22 +42,15 @@ func newFlags(name string, e *env) *flag.FlagSet {
 // parseFlags parses args, allowing flags after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	pos, err := cliflag.Parse(fs, args)
-	return pos, flagError(fs, err)
+	return pos, flagError(err)
 }
 
-// flagError prints the help on flag.ErrHelp and returns it, and turns any
-// other parse error into a usage error.
-func flagError(fs *flag.FlagSet, err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		if o, ok := fs.Output().(flagOut); ok {
-			cliflag.Help(o.stdout, "keyfob "+synopsis(o.name), fs)
-		}
-		return err
-	}
-	if err != nil {
+// flagError makes a parse error other than flag.ErrHelp a usage error.
+func flagError(err error) error {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		return usageError{err.Error()}
 	}
-	return nil
+	return err
 }
 
 // isHelp reports whether arg asks for help.

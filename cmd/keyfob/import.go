@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/keyfob/keyfob/client/view"
-	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/plaintext"
 )
 
@@ -39,34 +37,14 @@ func cmdImport(e *env, args []string) error {
 		return nil
 	}
 	if *dry {
-		for _, f := range found {
-			n := *name
-			if n == "" {
-				n = f.Name()
-			}
-			fmt.Fprintf(e.stdout, "would import %s (%s) for %s from %s\n", n, agent.Mask(f.Secret), f.Host, f.Location())
-		}
+		plaintext.DryRun(e.stdout, found, *name)
 		return nil
 	}
 	results, err := plaintext.Import(call, found, *name)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was stored, and the source is left as it was", err)
 	}
-	failed := 0
-	for _, r := range results {
-		for _, w := range r.Warnings {
-			fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
-		}
-		switch {
-		case r.Err != nil:
-			failed++
-			fmt.Fprintf(e.stderr, "keyfob: error: %s from %s: %v\n", r.Name, r.Found.Location(), r.Err)
-		case r.Already:
-			fmt.Fprintf(e.stdout, "already in keyfob: %s (%s) from %s\n", r.Name, agent.Mask(r.Found.Secret), r.Found.Location())
-		default:
-			fmt.Fprintf(e.stdout, "imported %s (%s) for %s from %s%s\n", r.Name, r.Info.Masked, r.Found.Host, r.Found.Location(), view.Validated(r.Info))
-		}
-	}
+	failed := plaintext.Report(e.stdout, e.stderr, results)
 	if failed > 0 {
 		if *remove {
 			return hinted{fmt.Errorf("%d of %d tokens were not stored, so %s is left as it was", failed, len(results), pos[0]),

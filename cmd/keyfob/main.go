@@ -137,4 +137,12 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// exited passes on how a child ended: its exit status, or err.
+func exited(code int, err error) error {
+	if err == nil && code != 0 {
+		return exitError(code)
+	}
+	return err
+}
+
 func main() { os.Exit(run()) }

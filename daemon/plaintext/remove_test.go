@@ -49,3 +49,44 @@ func TestRemove(t *testing.T) {
 		t.Errorf("source after Remove still holds a token:\n%s", b)
 	}
 }
+
+func TestDryRunAndReport(t *testing.T) {
+	p := write(t, "creds", "https://u:ghp_canaryREPORT00000000wxyz@github.com\n")
+	found, err := ReadGitCredentials(p)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("ReadGitCredentials = %v, %v", found, err)
+	}
+	var out strings.Builder
+	DryRun(&out, found, "")
+	if want := "would import git:u@github.com (ghp_****wxyz) for github.com from " + p + ":1\n"; out.String() != want {
+		t.Errorf("DryRun wrote %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	DryRun(&out, found, "work")
+	if !strings.HasPrefix(out.String(), "would import work (") {
+		t.Errorf("DryRun(name work) wrote %q", out.String())
+	}
+
+	var stdout, stderr strings.Builder
+	failed := Report(&stdout, &stderr, []Result{
+		{Found: found[0], Name: "a", Info: client.TokenInfo{Masked: "ghp_****wxyz"}, Warnings: []string{"offline"}},
+		{Found: found[0], Name: "b", Already: true},
+		{Found: found[0], Name: "c", Err: errors.New("agent is locked")},
+	})
+	if failed != 1 {
+		t.Errorf("Report = %d failed, want 1", failed)
+	}
+	for _, want := range []string{"imported a (ghp_****wxyz) for github.com from " + p + ":1", "already in keyfob: b (ghp_****wxyz)"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("Report stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, want := range []string{"keyfob: warning: offline\n", "keyfob: error: c from " + p + ":1: agent is locked\n"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("Report stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "canary") {
+		t.Error("Report printed a secret")
+	}
+}
