@@ -1,8 +1,9 @@
 // Command keyfob is the agent (keyfob serve) and its management CLI.
 //
-// Output rules: results go to stdout; everything for the user goes to stderr
-// as "keyfob: error: …" and, when there is a fix, "keyfob: hint: …". Errors
-// exit 1, usage errors 2. No secret is ever printed, except by keyfob token,
+// Output rules: results go to stdout, and so does help asked for (keyfob
+// help [CMD], -h, --help: exit 0); everything else for the user goes to
+// stderr as "keyfob: error: …" and, when there is a fix, "keyfob: hint: …".
+// Errors exit 1, usage errors 2 (with the usage on stderr). No secret is ever printed, except by keyfob token,
 // whose whole job is to print one.
 package main
 
