@@ -63,10 +63,8 @@ func cmdExec(e *env, args []string) error {
 	}
 	printWarnings(e, resp)
 	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
-	env := ghenv.Env(os.Environ(), resp.Secret, ghenv.Enterprise(ghenv.Hosts(req, resp.Token, list)))
-	if req.Cred != nil && config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL")).IsEnterprise(req.Cred.Host) {
-		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
-	}
+	hosts := config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"))
+	env := ghenv.TokenEnv(os.Environ(), req, resp, list, hosts.IsEnterprise)
 	return exited(ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env))
 }
 

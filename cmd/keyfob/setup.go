@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,11 +23,7 @@ var setupTargets = map[string]func(e *env, args []string) error{
 }
 
 func cmdSetup(e *env, args []string) error {
-	var names []string
-	for n := range setupTargets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(setupTargets))
 	if len(args) == 0 {
 		return usageError{"setup needs what to set up: " + strings.Join(names, " or ")}
 	}
