@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -9,6 +10,27 @@ import (
 )
 
 const redacted = "[redacted]"
+
+// maskPrefixes are the prefixes GitHub and GitLab put on their tokens;
+// Mask keeps them.
+var maskPrefixes = []string{"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-"}
+
+// Mask shows a token as its known prefix, four stars and its last four
+// characters (ghp_****wxyz). A short token shows as stars only.
+func Mask(s Secret) string {
+	v := s.b // only its prefix and last four are copied
+	if len(v) < 12 {
+		return "****"
+	}
+	prefix := ""
+	for _, p := range maskPrefixes {
+		if bytes.HasPrefix(v, []byte(p)) {
+			prefix = p
+			break
+		}
+	}
+	return prefix + "****" + string(v[len(v)-4:])
+}
 
 // Secret carries a token or passphrase, as bytes that Wipe can clear. Every
 // print and marshal path shows "[redacted]"; the value itself is reached

@@ -371,3 +371,17 @@ func BenchmarkCheckKeys(b *testing.B) {
 		}
 	}
 }
+
+func TestMask(t *testing.T) {
+	for in, want := range map[string]string{
+		"ghp_abcdefghijklmnopqrstuvwxyz": "ghp_****wxyz",
+		"github_pat_11AAAAAAA0abcdWXYZ":  "github_pat_****WXYZ",
+		"glpat-abcdefghijkl1234":         "glpat-****1234",
+		"plainsecretvalue1234":           "****1234",
+		"short":                          "****",
+	} {
+		if got := Mask(NewSecret(in)); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,8 +2,9 @@
 // systemd hands over), unlocks the agent, serves it and its grants, keeps
 // the config current, runs the token checks and auto-lock, and talks to
 // the service manager (sd_notify, watchdog). It keeps one agent per
-// keychain. Signals are the caller's: Run stops when its context ends, and
-// reopens the audit log and reloads the config on Options.Reload.
+// keychain. Run stops when its context ends, and reopens the audit log and
+// reloads the config on Options.Reload; Serve is Run for the keyfob serve
+// process, with its log, hardening and signals.
 package daemon
 
 import (

@@ -18,12 +18,13 @@ import (
 // Parse parses args with fs, allowing flags after positional arguments
 // (keyfob add NAME --host H), and returns the positional arguments. After
 // "--" every argument is positional. A parse error other than flag.ErrHelp
-// comes back as is, for the caller to report as a usage error.
+// comes back as is, for the caller to report as a usage error; on
+// flag.ErrHelp, Parse writes the help of a FlagSet from New.
 func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, Helped(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -137,4 +138,26 @@ func EnvDuration(name string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q: want a duration such as 15m", name, v)
 	}
 	return d, nil
+}
+
+// ErrWhen is When's error: s is none of the forms it reads.
+var ErrWhen = errors.New("want a duration (1h, 7d), a date (2026-11-21) or an RFC 3339 time")
+
+// When reads a point in time for --since and --until: a duration back
+// from now, a date (midnight, local time) or an RFC 3339 time. The empty
+// string is the zero time.
+func When(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := Duration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Time{}, ErrWhen
 }

@@ -3,9 +3,12 @@ package ghenv
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keyfob/keyfob/client"
 )
@@ -92,4 +95,25 @@ func Hosts(req *client.Request, token string, list func() (*client.Response, err
 		}
 	}
 	return nil
+}
+
+// RunGrant runs argv under a grant of its own, made with spec through
+// call, and revokes the grant when argv ends, however it ends (signals
+// are forwarded and waited for). git inside is configured through the
+// environment only (GrantEnv, with helper), so the user's git config is
+// not touched, and no long-lived token is put in the environment. A
+// revoke that fails is a warning on stderr: the grant ends at its expiry
+// anyway.
+func RunGrant(call func(*client.Request) (*client.Response, error), spec *client.GrantSpec, helper string, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	resp, err := call(&client.Request{Op: client.OpGrant, Grant: spec})
+	if err != nil {
+		return 0, err
+	}
+	g := resp.Grants[0]
+	defer func() {
+		if _, err := call(&client.Request{Op: client.OpRevoke, Name: g.Label}); err != nil && !client.IsCode(err, client.CodeNotFound) {
+			fmt.Fprintf(stderr, "keyfob: warning: revoke grant %s: %v; it ends at %s anyway\n", g.Label, err, g.Expires.UTC().Format(time.DateTime+" MST"))
+		}
+	}()
+	return RunEnv(argv, stdin, stdout, stderr, GrantEnv(os.Environ(), g, helper))
 }

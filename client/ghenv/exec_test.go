@@ -1,8 +1,11 @@
 package ghenv
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyfob/keyfob/client"
 )
@@ -37,5 +40,39 @@ func TestHosts(t *testing.T) {
 	}
 	if h := Hosts(&client.Request{Op: client.OpToken, Name: "ent"}, "ent", list); !slices.Equal(h, []string{"ghe.example"}) {
 		t.Errorf("Hosts(by name) = %q, want the token's hosts", h)
+	}
+}
+
+// RunGrant makes the grant, runs the command with its socket, and revokes
+// it after, whatever the command's exit status; a failed revoke warns.
+func TestRunGrant(t *testing.T) {
+	for _, c := range []struct {
+		revokeErr error
+		warn      string
+	}{
+		{nil, ""},
+		{&client.Error{Code: client.CodeNotFound, Message: "no grant"}, ""}, // it ended already
+		{errors.New("agent not running"), "keyfob: warning: revoke grant g1: agent not running; it ends at "},
+	} {
+		var ops []string
+		call := func(req *client.Request) (*client.Response, error) {
+			ops = append(ops, req.Op+" "+req.Name)
+			if req.Op == client.OpRevoke {
+				return nil, c.revokeErr
+			}
+			return &client.Response{Grants: []client.GrantInfo{{Label: "g1", Mode: client.GrantSocket, Path: "/g/keyfob.sock", Expires: time.Now().Add(time.Hour)}}}, nil
+		}
+		var stdout, stderr strings.Builder
+		code, err := RunGrant(call, &client.GrantSpec{URLs: []string{"github.com/o/r"}}, "/bin/helper",
+			[]string{"sh", "-c", `echo "$KEYFOB_SOCKET"; exit 5`}, strings.NewReader(""), &stdout, &stderr)
+		if err != nil || code != 5 || stdout.String() != "/g/keyfob.sock\n" {
+			t.Errorf("RunGrant = %d, %v, stdout %q; want 5 and the grant's socket", code, err, stdout.String())
+		}
+		if want := []string{client.OpGrant + " ", client.OpRevoke + " g1"}; !slices.Equal(ops, want) {
+			t.Errorf("RunGrant asked %q, want %q", ops, want)
+		}
+		if !strings.HasPrefix(stderr.String(), c.warn) || (c.warn == "" && stderr.String() != "") {
+			t.Errorf("RunGrant stderr = %q, want %q", stderr.String(), c.warn)
+		}
 	}
 }

@@ -128,3 +128,15 @@ func RunEnv(argv []string, stdin io.Reader, stdout, stderr io.Writer, env []stri
 		return 0, fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 }
+
+// TokenEnv returns env for a command given the token resp answered req
+// with (Env): the Enterprise variables too when the token's hosts (Hosts,
+// with list) are not github.com, and GH_HOST when req names a host that
+// isEnterprise says is an Enterprise one.
+func TokenEnv(env []string, req *client.Request, resp *client.Response, list func() (*client.Response, error), isEnterprise func(host string) bool) []string {
+	env = Env(env, resp.Secret, Enterprise(Hosts(req, resp.Token, list)))
+	if req.Cred != nil && isEnterprise(req.Cred.Host) {
+		env = WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
+	}
+	return env
+}

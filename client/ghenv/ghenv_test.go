@@ -106,3 +106,27 @@ func TestRunForwardsSignals(t *testing.T) {
 		t.Fatalf("Run after SIGTERM = %d, %v; want exit status 42", r.code, r.err)
 	}
 }
+
+func TestTokenEnv(t *testing.T) {
+	tok := client.NewSecret("ghp_canaryTOKENENV")
+	ghe := func(h string) bool { return h == "ghe.example.com" }
+	noList := func() (*client.Response, error) { t.Error("list called for a request by URL"); return nil, nil }
+	byURL := func(host string) *client.Request {
+		return &client.Request{Op: client.OpToken, Cred: &client.Credential{Protocol: "https", Host: host, Path: "o/r"}}
+	}
+	env := TokenEnv([]string{"GH_HOST=old"}, byURL("github.com"), &client.Response{Secret: tok, Token: "p"}, noList, ghe)
+	if !slices.Equal(env, []string{"GH_HOST=old", "GH_TOKEN=ghp_canaryTOKENENV", "GITHUB_TOKEN=ghp_canaryTOKENENV"}) {
+		t.Errorf("TokenEnv(github.com) = %q", env)
+	}
+	env = TokenEnv([]string{"GH_HOST=old"}, byURL("ghe.example.com"), &client.Response{Secret: tok, Token: "w"}, noList, ghe)
+	if !slices.Contains(env, "GH_ENTERPRISE_TOKEN=ghp_canaryTOKENENV") || !slices.Contains(env, "GH_HOST=ghe.example.com") || slices.Contains(env, "GH_HOST=old") {
+		t.Errorf("TokenEnv(ghe.example.com) = %q, want the Enterprise token and GH_HOST", env)
+	}
+	list := func() (*client.Response, error) {
+		return &client.Response{Tokens: []client.TokenInfo{{Name: "w", Hosts: []string{"ghe.example.com"}}}}, nil
+	}
+	env = TokenEnv(nil, &client.Request{Op: client.OpToken, Name: "w"}, &client.Response{Secret: tok, Token: "w"}, list, ghe)
+	if !slices.Contains(env, "GH_ENTERPRISE_TOKEN=ghp_canaryTOKENENV") || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GH_HOST=") }) {
+		t.Errorf("TokenEnv(by name) = %q, want the Enterprise token from the inventory, no GH_HOST", env)
+	}
+}

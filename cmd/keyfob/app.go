@@ -11,6 +11,10 @@ import (
 )
 
 func cmdApp(e *env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintf(e.stdout, "usage: keyfob %s\n\n", commands["app"].usage)
+		return cmdAppAdd(e, args)
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return usageError{"app takes a subcommand: app add NAME --app-id ID (--installation-id N | --owner ORG) --key-file PEM [--host H]..."}
 	}

@@ -1,11 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"cmp"
-	"io"
-	"runtime/debug"
-
 	"errors"
 	"fmt"
 
@@ -34,33 +29,17 @@ func cmdUnlock(e *env, args []string) error {
 	}
 	req := &client.Request{Op: client.OpUnlock}
 	if st.Status.NeedsPass {
-		stdin, prompt := e.stdin, "keyfob passphrase: "
+		var p client.Secret
 		if st.Status.NewKeyring {
 			fmt.Fprintln(e.stderr, "keyfob: creating a new keyring (file backend): choose its passphrase")
-			prompt = "new keyfob passphrase: "
-			if !passphrase.IsTerminal(e.stdin) {
-				stdin = bufio.NewReader(io.LimitReader(e.stdin, client.MaxMessage))
-			}
+			p, err = passphrase.ReadNew(e.stdin, e.stderr)
+		} else if p, err = passphrase.Read(e.stdin, e.stderr, "keyfob passphrase: "); err == nil && p.IsZero() {
+			err = passphrase.ErrEmpty
 		}
-		p, err := passphrase.Read(stdin, e.stderr, prompt)
-		if err != nil {
+		if errors.Is(err, passphrase.ErrDiffer) {
+			return hinted{err, "run keyfob unlock again"}
+		} else if err != nil {
 			return err
-		}
-		if p.IsZero() {
-			return errors.New("empty passphrase")
-		}
-		if st.Status.NewKeyring {
-			again, err := passphrase.Read(stdin, e.stderr, "the same passphrase again: ")
-			if err != nil {
-				p.Wipe()
-				return err
-			}
-			same := p.Equal(again)
-			again.Wipe()
-			if !same {
-				p.Wipe()
-				return hinted{errors.New("the two passphrases differ; nothing was created"), "run keyfob unlock again"}
-			}
 		}
 		req.Secret = p
 	}
@@ -118,7 +97,10 @@ func cmdToken(e *env, args []string) error {
 }
 
 func cmdVersion(e *env, args []string) error {
-	v, rev := buildVersion()
+	if _, err := parseFlags(newFlags("version", e), args); err != nil {
+		return err
+	}
+	v, rev := client.BuildVersion(version, revision)
 	fmt.Fprintf(e.stdout, "keyfob %s (revision %s, protocol %d)\n", v, rev, client.Version)
 	return nil
 }
@@ -126,24 +108,6 @@ func cmdVersion(e *env, args []string) error {
 // version and revision are stamped by make build (-ldflags -X); a go build
 // without them falls back on what the toolchain recorded.
 var version, revision = "", ""
-
-// buildVersion returns the module version and the VCS revision keyfob was
-// built from: the stamped ones, else Go's build info, else "dev" and
-// "unknown".
-func buildVersion() (string, string) {
-	v, rev := version, revision
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && rev == "" {
-				rev = s.Value
-			}
-		}
-	}
-	return cmp.Or(v, "dev"), cmp.Or(rev, "unknown")
-}
 
 func printWarnings(e *env, resp *client.Response) {
 	for _, w := range resp.Warnings {

@@ -2,16 +2,12 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/client/ghenv"
 	"github.com/keyfob/keyfob/daemon/config"
-	"github.com/keyfob/keyfob/daemon/github"
 )
 
 func cmdExec(e *env, args []string) error {
@@ -25,11 +21,8 @@ func cmdExec(e *env, args []string) error {
 	label := fs.String("label", "", "--grant: the grant's name")
 	file := fs.Bool("file", false, "--grant: a token file in GH_TOKEN_FILE instead of a socket")
 	fallback := fs.Bool("fallback", false, "when keyfob has no token for the repository (or no agent runs), run CMD untouched, with a one-line hint")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := flagError(cliflag.Helped(fs, fs.Parse(args))); err != nil {
+		return err
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
@@ -57,63 +50,22 @@ func cmdExec(e *env, args []string) error {
 	req, err := execRequest(url, *name)
 	if err != nil {
 		if *fallback {
-			return runUntouched(e, argv, "no repository here")
+			return exited(ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, "no repository here"))
 		}
 		return err
 	}
 	resp, err := call(req)
 	if err != nil {
-		if why, ok := noToken(err); *fallback && ok {
-			return runUntouched(e, argv, why)
+		if why, ok := ghenv.NoToken(err); *fallback && ok {
+			return exited(ghenv.RunUntouched(argv, e.stdin, e.stdout, e.stderr, why))
 		}
 		return err
 	}
 	printWarnings(e, resp)
 	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
-	env := ghenv.Env(os.Environ(), resp.Secret, ghenv.Enterprise(ghenv.Hosts(req, resp.Token, list)))
-	if req.Cred != nil && githubHosts().IsEnterprise(req.Cred.Host) {
-		env = ghenv.WithHost(env, req.Cred.Host) // gh reads GH_ENTERPRISE_TOKEN for GH_HOST
-	}
-	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env)
-	if err == nil && code != 0 {
-		return exitError(code)
-	}
-	return err
-}
-
-// githubHosts returns the GitHub hosts the config declares, as the agent
-// knows them; github.com and GHE.com only when the config does not load.
-func githubHosts() *github.Hosts {
-	var ent []github.Host
-	if c, err := config.Load(client.ConfigPath()); err == nil {
-		ent = c.GitHub
-	}
-	return github.NewHosts(os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"), ent)
-}
-
-// noToken reports whether err means keyfob simply has nothing for the
-// request (no token for the remote, no agent running), as opposed to a
-// refusal, which --fallback must not paper over: a route that chose a
-// token that cannot answer keeps CMD from running with another account.
-func noToken(err error) (string, bool) {
-	var ce *client.Error
-	switch {
-	case errors.As(err, &ce):
-		return "no token for this remote", ce.Code == client.CodeNotFound && ce.Message == "no token for this remote"
-	case strings.Contains(err.Error(), "agent not running"):
-		return "the agent is not running", true
-	}
-	return "", false
-}
-
-// runUntouched runs argv as it would run without keyfob, after one hint.
-func runUntouched(e *env, argv []string, why string) error {
-	fmt.Fprintf(e.stderr, "keyfob: hint: %s, so %s runs with its own login (keyfob exec --fallback)\n", why, argv[0])
-	code, err := ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, os.Environ())
-	if err == nil && code != 0 {
-		return exitError(code)
-	}
-	return err
+	hosts := config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"))
+	env := ghenv.TokenEnv(os.Environ(), req, resp, list, hosts.IsEnterprise)
+	return exited(ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env))
 }
 
 // execRequest is ghenv.Request, with what to do when there is no origin.

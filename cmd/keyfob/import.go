@@ -3,11 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
-	"github.com/keyfob/keyfob/client/view"
-	"github.com/keyfob/keyfob/daemon/agent"
 	"github.com/keyfob/keyfob/daemon/plaintext"
 )
 
@@ -40,34 +37,14 @@ func cmdImport(e *env, args []string) error {
 		return nil
 	}
 	if *dry {
-		for _, f := range found {
-			n := *name
-			if n == "" {
-				n = f.Name()
-			}
-			fmt.Fprintf(e.stdout, "would import %s (%s) for %s from %s\n", n, agent.Mask(f.Secret), f.Host, f.Location())
-		}
+		plaintext.DryRun(e.stdout, found, *name)
 		return nil
 	}
 	results, err := plaintext.Import(call, found, *name)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was stored, and the source is left as it was", err)
 	}
-	failed := 0
-	for _, r := range results {
-		for _, w := range r.Warnings {
-			fmt.Fprintf(e.stderr, "keyfob: warning: %s\n", w)
-		}
-		switch {
-		case r.Err != nil:
-			failed++
-			fmt.Fprintf(e.stderr, "keyfob: error: %s from %s: %v\n", r.Name, r.Found.Location(), r.Err)
-		case r.Already:
-			fmt.Fprintf(e.stdout, "already in keyfob: %s (%s) from %s\n", r.Name, agent.Mask(r.Found.Secret), r.Found.Location())
-		default:
-			fmt.Fprintf(e.stdout, "imported %s (%s) for %s from %s%s\n", r.Name, r.Info.Masked, r.Found.Host, r.Found.Location(), view.Validated(r.Info))
-		}
-	}
+	failed := plaintext.Report(e.stdout, e.stderr, results)
 	if failed > 0 {
 		if *remove {
 			return hinted{fmt.Errorf("%d of %d tokens were not stored, so %s is left as it was", failed, len(results), pos[0]),
@@ -79,88 +56,26 @@ func cmdImport(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "the plaintext copies are still there: keyfob import %s --remove deletes them\n", pos[0])
 		return nil
 	}
-	if err := plaintext.Verify(call, results); err != nil {
-		return hinted{fmt.Errorf("reading the tokens back: %w; nothing was removed", err), "keyfob list shows what keyfob holds"}
-	}
-	if err := plaintext.Scrub(found); err != nil {
-		return hinted{fmt.Errorf("the tokens are in keyfob, but %w", err), "remove the entries by hand, or fix the file and run keyfob import --remove again"}
-	}
-	inFiles := map[string]int{}
-	for _, f := range found {
-		if f.Path != "" {
-			inFiles[f.Path]++
-		}
-	}
-	for path, n := range inFiles {
-		if pos[0] == plaintext.File {
-			fmt.Fprintf(e.stdout, "removed %s\n", path)
-		} else {
-			fmt.Fprintf(e.stdout, "removed %d entries from %s\n", n, path)
-		}
-	}
-	if pos[0] == plaintext.GH {
-		fmt.Fprintln(e.stdout, "gh no longer holds these tokens: run gh as keyfob exec -- gh … (or GH_TOKEN=$(keyfob token URL) gh …); keyfob setup git replaces gh's git helper")
-		if len(inFiles) < len(found) {
-			fmt.Fprintln(e.stdout, "tokens gh keeps in its keyring stay there: gh auth logout removes them")
-		}
-	}
-	return nil
+	return tell(plaintext.Remove(e.stdout, call, pos[0], found, results))
 }
 
-// readSource reads one source's files; a default file that is not there is
-// skipped, and a source with none of them says so.
+// readSource is plaintext.ReadSource, its errors told as keyfob tells
+// them.
 func readSource(kind string, files []string, host, user string) ([]plaintext.Found, error) {
-	home, _ := os.UserHomeDir()
-	var read func(string) ([]plaintext.Found, error)
-	defaults := false
-	switch kind {
-	case plaintext.GitCredentials:
-		read = plaintext.ReadGitCredentials
-		if len(files) == 0 {
-			files, defaults = plaintext.GitCredentialFiles(home, os.Getenv("XDG_CONFIG_HOME")), true
-		}
-	case plaintext.Netrc:
-		read = plaintext.ReadNetrc
-		if len(files) > 1 {
-			return nil, usageError{"import netrc takes at most one FILE"}
-		}
-		if len(files) == 0 {
-			files, defaults = []string{home + "/.netrc"}, true
-		}
-	case plaintext.File:
-		if len(files) != 1 || host == "" {
-			return nil, usageError{"import file takes one PATH and --host H"}
-		}
-		return plaintext.ReadFile(files[0], host, user)
-	case plaintext.GH:
-		if len(files) != 0 {
-			return nil, usageError{"import gh takes no FILE: it reads gh's hosts.yml ($GH_CONFIG_DIR, else ~/.config/gh)"}
-		}
-		dir := plaintext.GHConfigDir(os.Getenv("GH_CONFIG_DIR"), os.Getenv("XDG_CONFIG_HOME"), home)
-		fs, err := plaintext.ReadGH(dir, plaintext.GHToken)
-		if errors.Is(err, plaintext.ErrNoSource) {
-			return nil, hinted{fmt.Errorf("no gh config at %s", dir), "set GH_CONFIG_DIR if gh keeps it elsewhere"}
-		}
-		return fs, err
-	default:
+	found, err := plaintext.ReadSource(kind, files, host, user)
+	if errors.Is(err, plaintext.ErrUnknownSource) {
 		return nil, usageError{"keyfob " + importUsage}
+	} else if errors.Is(err, plaintext.ErrUsage) {
+		return nil, usageError{err.Error()}
 	}
-	var out []plaintext.Found
-	seen := 0
-	for _, f := range files {
-		fs, err := read(f)
-		if defaults && errors.Is(err, plaintext.ErrNoSource) {
-			continue
-		}
-		if err != nil {
-			plaintext.Wipe(out)
-			return nil, err
-		}
-		seen++
-		out = append(out, fs...)
+	return found, tell(err)
+}
+
+// tell gives a plaintext.HintError its hint line.
+func tell(err error) error {
+	var h *plaintext.HintError
+	if errors.As(err, &h) {
+		return hinted{h.Err, h.Hint}
 	}
-	if seen == 0 {
-		return nil, hinted{fmt.Errorf("no %s file at %s", kind, strings.Join(files, " or ")), "name the file: keyfob import " + kind + " FILE"}
-	}
-	return out, nil
+	return err
 }

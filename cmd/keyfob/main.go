@@ -1,8 +1,9 @@
 // Command keyfob is the agent (keyfob serve) and its management CLI.
 //
-// Output rules: results go to stdout; everything for the user goes to stderr
-// as "keyfob: error: …" and, when there is a fix, "keyfob: hint: …". Errors
-// exit 1, usage errors 2. No secret is ever printed, except by keyfob token,
+// Output rules: results go to stdout, and so does help asked for (keyfob
+// help [CMD], -h, --help: exit 0); everything else for the user goes to
+// stderr as "keyfob: error: …" and, when there is a fix, "keyfob: hint: …".
+// Errors exit 1, usage errors 2 (with the usage on stderr). No secret is ever printed, except by keyfob token,
 // whose whole job is to print one.
 package main
 
@@ -35,21 +36,21 @@ func init() {
 		"unlock":  {cmdUnlock, "unlock                                unlock the keychain"},
 		"lock":    {cmdLock, "lock                                  drop every secret from memory"},
 		"add":     {cmdAdd, "add NAME --host H [--host H]... [--username U] [--expires T] [--rotate-every D]"},
-		"rotate":  {cmdRotate, "rotate NAME [--expires T]             replace a token's secret"},
+		"rotate":  {cmdRotate, "rotate NAME [--expires T] [--no-verify]   replace a token's secret"},
 		"remove":  {cmdRemove, "remove NAME                           delete a token, or an app (revoking its cached tokens)"},
 		"app":     {cmdApp, "app add NAME --app-id ID (--installation-id N | --owner ORG) --key-file PEM [--host H]... [--no-verify]   store a GitHub App's key; tokens are minted per repository"},
 		"list":    {cmdList, "list                                  masked inventory"},
 		"status":  {cmdStatus, "status [--json]                       agent and token states"},
 		"which":   {cmdWhich, "which URL                             which token a URL gets, and why"},
 		"token":   {cmdToken, "token URL|NAME                        print one token"},
-		"audit":   {cmdAudit, "audit [--since T] [--token NAME] [--json] [--follow]  read the audit log"},
+		"audit":   {cmdAudit, "audit [--since T] [--until T] [--op OP] [--decision D] [--token NAME] [--grant L] [--host H] [--json] [--follow]   read the audit log"},
 		"version": {cmdVersion, "version                               print the version"},
 		"grant":   {cmdGrant, "grant --url URL [--url URL]... [--ttl 1h] [--max-uses N] [--label L] [--uid UID]... [--socket [PATH] | --file [PATH]]   give a sandbox scoped, expiring access"},
 		"grants":  {cmdGrants, "grants                                list the grants alive"},
 		"revoke":  {cmdRevoke, "revoke LABEL                          end a grant early"},
 		"import":  {cmdImport, importUsage + "   move plaintext tokens into the keychain"},
 		"exec":    {cmdExec, "exec [--url URL|--token NAME] -- CMD...  run CMD with GH_TOKEN and GITHUB_TOKEN set; exec --grant [--url URL]... [--ttl D] [--max-uses N] [--label L] [--file] -- CMD...  run CMD with a grant of its own"},
-		"setup":   {cmdSetup, "setup git [--host H]... [--dry-run] | systemd [--exe P] [--dry-run]   set up git's helper, or the systemd user units"},
+		"setup":   {cmdSetup, "setup git [--host H]... [--dry-run] | systemd [--exe P] [--dry-run] | gh [--shell S] [--install]   set up git's helper, the systemd user units, or gh"},
 		"doctor":  {cmdDoctor, "doctor                                check the agent, config and git settings"},
 	}
 }
@@ -78,6 +79,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  keyfob %s\n", commands[n].usage)
 	}
+	fmt.Fprintln(w, "keyfob help COMMAND (or keyfob COMMAND --help) lists its flags")
 }
 
 func run() int {
@@ -85,12 +87,17 @@ func run() int {
 }
 
 func runWith(e *env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(e.stderr)
-		if len(args) == 0 {
-			return 2
+		return 2
+	}
+	if args[0] == "help" || isHelp(args[0]) {
+		if len(args) == 1 || isHelp(args[0]) {
+			usage(e.stdout)
+			return 0
 		}
-		return 0
+		// keyfob help CMD [SUB] is keyfob CMD [SUB] --help.
+		args = append(args[1:], "--help")
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -130,5 +137,13 @@ func runWith(e *env, args []string) int {
 type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// exited passes on how a child ended: its exit status, or err.
+func exited(code int, err error) error {
+	if err == nil && code != 0 {
+		return exitError(code)
+	}
+	return err
+}
 
 func main() { os.Exit(run()) }

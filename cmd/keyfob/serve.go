@@ -2,21 +2,15 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/keyfob/keyfob/client/cliflag"
 	"github.com/keyfob/keyfob/daemon"
 	"github.com/keyfob/keyfob/daemon/desktop"
-	"github.com/keyfob/keyfob/daemon/harden"
-	"github.com/keyfob/keyfob/daemon/notify"
 	"github.com/keyfob/keyfob/daemon/passphrase"
 	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
@@ -51,31 +45,14 @@ func cmdServe(e *env, args []string) error {
 	if err := lvl.Set(*level); err != nil {
 		return usageError{"--log-level: " + err.Error()}
 	}
-	log := notify.Logger(e.stderr, lvl)
-	defer log.Sync()
-	undo := zap.RedirectStdLog(log.Named("keyring"))
-	defer undo()
-
-	if err := harden.Apply(); err != nil {
-		log.Warn("hardening", zap.Error(err))
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
-	err = daemon.Run(ctx, daemon.Options{
+	err = daemon.Serve(e.stderr, lvl, daemon.Options{
 		Backend:    *backend,
 		Passphrase: pass,
 		PassDir:    os.Getenv("PASSWORD_STORE_DIR"),
-		Log:        log,
 		AutoLock:   *autoLock,
 		GitHubAPI:  os.Getenv("KEYFOB_GITHUB_API"),
 		GitHubURL:  os.Getenv("KEYFOB_GITHUB_URL"),
 		Notify:     desktop.Notify,
-		Reload:     hup,
 
 		WrapKeychain: wrapKeychain,
 	})

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -26,25 +25,9 @@ const (
 	StateUnverified  = "unverified"
 )
 
-// prefixes GitHub and GitLab put on their tokens; Mask keeps them.
-var prefixes = []string{"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-"}
-
 // Mask shows a token as its known prefix, four stars and its last four
-// characters (ghp_****wxyz). A short token shows as stars only.
-func Mask(s client.Secret) string {
-	v := s.Bytes() // borrowed: only its prefix and last four are copied
-	if len(v) < 12 {
-		return "****"
-	}
-	prefix := ""
-	for _, p := range prefixes {
-		if bytes.HasPrefix(v, []byte(p)) {
-			prefix = p
-			break
-		}
-	}
-	return prefix + "****" + string(v[len(v)-4:])
-}
+// characters (ghp_****wxyz): client.Mask.
+func Mask(s client.Secret) string { return client.Mask(s) }
 
 // state returns the token's state and why.
 func (a *Agent) state(e *vault.Entry, now time.Time) (string, string) {

@@ -117,3 +117,14 @@ func loopback(h string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
 }
+
+// GitHubHosts returns the GitHub hosts the config at path declares, with
+// github.com at api and web ("" for the defaults), as the agent knows
+// them; only github.com and GHE.com when the config does not load.
+func GitHubHosts(path, api, web string) *github.Hosts {
+	var ent []github.Host
+	if c, err := Load(path); err == nil {
+		ent = c.GitHub
+	}
+	return github.NewHosts(api, web, ent)
+}

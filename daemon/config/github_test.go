@@ -73,3 +73,27 @@ func TestWatcherSetsGitHubHosts(t *testing.T) {
 		t.Fatalf("SetGitHub got %+v, want a.example then b.example, and nothing for the refused file", got)
 	}
 }
+
+func TestLoadGitHubHosts(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	if err := os.WriteFile(good, []byte("[[github]]\nhost = \"ghe.example.com\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[[github]]\nhost = \"github.com\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want bool
+	}{{good, true}, {bad, false}, {filepath.Join(dir, "none.toml"), false}} {
+		h := GitHubHosts(c.path, "", "")
+		if got := h.IsEnterprise("ghe.example.com"); got != c.want {
+			t.Errorf("GitHubHosts(%s).IsEnterprise(ghe.example.com) = %v, want %v", filepath.Base(c.path), got, c.want)
+		}
+		if !h.IsEnterprise("acme.ghe.com") {
+			t.Errorf("GitHubHosts(%s) lost GHE.com", filepath.Base(c.path))
+		}
+	}
+}

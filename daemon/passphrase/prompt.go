@@ -46,3 +46,37 @@ func Read(stdin io.Reader, stderr io.Writer, prompt string) (client.Secret, erro
 	}
 	return client.NewSecret(strings.TrimRight(line, "\r\n")), nil
 }
+
+// ErrEmpty is ReadNew's error for an empty passphrase.
+var ErrEmpty = errors.New("empty passphrase")
+
+// ErrDiffer is ReadNew's error when the second passphrase is not the first.
+var ErrDiffer = errors.New("the two passphrases differ; nothing was created")
+
+// ReadNew reads a new keyring's passphrase twice, as Read does, and
+// returns it when both are the same and not empty. What it read is wiped
+// when it fails, and the second copy always.
+func ReadNew(stdin io.Reader, stderr io.Writer) (client.Secret, error) {
+	if !IsTerminal(stdin) {
+		stdin = bufio.NewReader(io.LimitReader(stdin, client.MaxMessage))
+	}
+	p, err := Read(stdin, stderr, "new keyfob passphrase: ")
+	if err != nil {
+		return client.Secret{}, err
+	}
+	if p.IsZero() {
+		return client.Secret{}, ErrEmpty
+	}
+	again, err := Read(stdin, stderr, "the same passphrase again: ")
+	if err != nil {
+		p.Wipe()
+		return client.Secret{}, err
+	}
+	same := p.Equal(again)
+	again.Wipe()
+	if !same {
+		p.Wipe()
+		return client.Secret{}, ErrDiffer
+	}
+	return p, nil
+}

@@ -12,6 +12,20 @@ import (
 // Shells keyfob setup gh writes a function for.
 var Shells = []string{"bash", "zsh", "fish"}
 
+// ErrShell is wrapped by the errors about a shell keyfob setup gh does
+// not know.
+var ErrShell = errors.New("unknown shell")
+
+func shellError(shell string) error {
+	return fmt.Errorf("shell %q: want one of %s%w", shell, strings.Join(Shells, ", "), silent{ErrShell})
+}
+
+// silent wraps an error without adding to the message.
+type silent struct{ error }
+
+func (silent) Error() string   { return "" }
+func (s silent) Unwrap() error { return s.error }
+
 // GHFunction is the shell function that makes a plain `gh …` run as
 // `keyfob exec --fallback -- gh …`: with the token the current
 // repository's route chooses, and untouched (with a one-line hint) when
@@ -25,7 +39,7 @@ func GHFunction(shell string) (string, error) {
 		return "# keyfob: gh gets the token of the current repository's route\n" +
 			"function gh --wraps gh; command keyfob exec --fallback -- gh $argv; end\n", nil
 	}
-	return "", fmt.Errorf("shell %q: want one of %s", shell, strings.Join(Shells, ", "))
+	return "", shellError(shell)
 }
 
 // GHLoader is the rc file of shell under home and the one line that
@@ -39,7 +53,7 @@ func GHLoader(shell, home string) (rc, line string, err error) {
 	case "fish":
 		return filepath.Join(home, ".config", "fish", "conf.d", "keyfob.fish"), "keyfob setup gh --shell fish | source", nil
 	}
-	return "", "", fmt.Errorf("shell %q: want one of %s", shell, strings.Join(Shells, ", "))
+	return "", "", shellError(shell)
 }
 
 // GHInstalled reports whether rc already holds line.
