@@ -26,6 +26,8 @@ type AppMeta struct {
 	Validation    string    `json:"validation,omitempty"`
 	ValidationMsg string    `json:"validation_msg,omitempty"`
 	Validated     time.Time `json:"validated,omitzero"`
+	// ClientID is the app's OAuth client id, for keyfob login --app.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // App is a GitHub App's private key (PEM) with its metadata.
@@ -63,7 +65,7 @@ func (s *Store) LoadApps() ([]App, []error, error) { return loadAll(s, appPrefix
 
 // PutApp writes a, key and metadata together, in one write.
 func (s *Store) PutApp(a App) error {
-	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Meta: a.Meta}, "key", a.Key)
+	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Meta: a.Meta}, field{"key", a.Key})
 }
 
 // RemoveApp deletes a GitHub App's item.
