@@ -10,15 +10,26 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/keyfob/keyfob/client"
 )
 
-func call(req *client.Request) (*client.Response, error) {
+func call(req *client.Request) (*client.Response, error) { return callFor(req, client.DefaultTimeout) }
+
+// callFor is call with a longer bound, for requests the agent answers
+// after a call to GitHub (keyfob login).
+func callFor(req *client.Request, timeout time.Duration) (*client.Response, error) {
 	path := client.SocketPath()
-	resp, err := client.Call(path, req)
+	var resp *client.Response
+	c, err := client.Dial(path)
+	if err == nil {
+		c.Timeout = timeout
+		resp, err = c.Do(req)
+		c.Close()
+	}
 	var ae *client.Error
 	var ue *client.UntrustedError
 	var oe *net.OpError

@@ -121,10 +121,10 @@ func date(t time.Time) string {
 
 func printTokens(w io.Writer, toks []client.TokenInfo) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTOKEN\tHOSTS\tUSERNAME\tSTATE\tAGE\tEXPIRES\tLAST USED")
+	fmt.Fprintln(tw, "NAME\tTOKEN\tHOSTS\tUSERNAME\tSTATE\tAGE\tEXPIRES\tLAST USED\tKIND")
 	for _, t := range toks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ","), t.Username,
-			t.State, strings.TrimSuffix(ago(t.Created), " ago"), date(t.Expires), ago(t.LastUsed))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ","), t.Username,
+			t.State, strings.TrimSuffix(ago(t.Created), " ago"), date(t.Expires), ago(t.LastUsed), cmpOrStr(t.Kind, "-"))
 	}
 	tw.Flush()
 }
