@@ -105,7 +105,7 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 		st.api.SetLongTokens(true)
 	case "app":
 		githubAPIApp(ts, st, args[1:])
-	case "oauthapp", "approve", "deny", "expire", "slowdown", "interval", "lifetime", "revokeusers", "refreshes", "usertokens", "waitrefreshes":
+	case "oauthapp", "approve", "deny", "expire", "slowdown", "interval", "lifetime", "revokeusers", "refreshes", "usertokens", "waitrefreshes", "waitrefused":
 		githubAPIDevice(ts, st, args)
 	case "log":
 		// log: every request the fake saw, "METHOD PATH STATUS"

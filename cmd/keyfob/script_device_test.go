@@ -20,7 +20,8 @@ import (
 //	revokeusers CLIENTID                revoke every user and refresh token of the app
 //	usertokens OWNER                    the git server accepts each user token for OWNER's repositories
 //	refreshes                           print "refreshes: N"
-//	waitrefreshes N                     wait up to 60 s until the fake answered N refreshes
+//	waitrefreshes N                     wait up to 120 s until the fake answered N refreshes
+//	waitrefused N                       wait up to 120 s until it refused N refreshes (bad_refresh_token)
 func githubAPIDevice(ts *testscript.TestScript, st *scriptState, args []string) {
 	if st.api == nil {
 		ts.Fatalf("githubapi %s: run githubapi start first", args[0])
@@ -70,13 +71,16 @@ func githubAPIDevice(ts *testscript.TestScript, st *scriptState, args []string) 
 		api.OnUserToken(func(token, _ string) { git.Allow(owner, token) }, git.RevokeToken)
 	case "refreshes":
 		fmt.Fprintf(ts.Stdout(), "refreshes: %d\n", api.Refreshes())
-	case "waitrefreshes":
-		want := num(1)
-		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if api.Refreshes() >= want {
+	case "waitrefreshes", "waitrefused":
+		want, count := num(1), api.Refreshes
+		if args[0] == "waitrefused" {
+			count = api.RefusedRefreshes
+		}
+		for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if count() >= want {
 				return
 			}
 		}
-		ts.Fatalf("the fake answered %d refreshes, not %d, within 60s", api.Refreshes(), want)
+		ts.Fatalf("githubapi %s: %d, not %d, within 120s", args[0], count(), want)
 	}
 }

@@ -42,6 +42,9 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 	if req.Op == client.OpRotate {
 		if old := a.vault.Snapshot().Tokens[req.Name]; old != nil {
 			hosts = old.Meta.Hosts
+			if old.Meta.ClientID != "" {
+				return fail(client.CodeBadRequest, "token "+req.Name+" is a user token from keyfob login, and the agent refreshes it", "to replace it, run keyfob login --name "+req.Name+" again")
+			}
 		}
 	}
 	for _, h := range hosts {

@@ -63,7 +63,7 @@ func (a *Agent) open(pass client.Secret) error {
 			a.active()
 			a.changed()
 			a.startOwnerChecks()
-			a.kickRefresher()
+			a.startRefresher()
 			a.bg.Add(1)
 			go func() {
 				defer a.bg.Done()

@@ -31,9 +31,9 @@ const refreshLead = 10 * time.Minute
 // warns: then only keyfob login gets a new one.
 const RefreshWarn = 14 * 24 * time.Hour
 
-// refreshTimeout bounds one refresh. It runs under the agent's life, not
-// the request's: a refresh cut short after GitHub answered would lose the
-// new pair.
+// refreshTimeout bounds one refresh. Neither the request nor Shutdown
+// cancels it: a refresh cut short after GitHub answered would lose the new
+// pair.
 const refreshTimeout = 20 * time.Second
 
 // refreshIdle is the longest the background refresher sleeps.
@@ -65,9 +65,9 @@ type refreshRetry struct {
 	why   string
 }
 
-// dueAt returns when e should be refreshed: a quarter of its life before
-// it expires, at most refreshLead before.
-func dueAt(e *vault.Entry) time.Time {
+// leadOf is how long before its expiry e is due: a quarter of its life,
+// at most refreshLead.
+func leadOf(e *vault.Entry) time.Duration {
 	m := e.Meta
 	issued := m.Created
 	if !m.Rotated.IsZero() {
@@ -77,12 +77,45 @@ func dueAt(e *vault.Entry) time.Time {
 	if lead > refreshLead || lead <= 0 {
 		lead = refreshLead
 	}
-	return m.Expires.Add(-lead)
+	return lead
+}
+
+// dueAt returns when e should be refreshed.
+func dueAt(e *vault.Entry) time.Time { return e.Meta.Expires.Add(-leadOf(e)) }
+
+// backgroundAt is when the background refresher refreshes e: when it is
+// due, but not while a git that just got the token may still be using it
+// (GitHub invalidates the old access token at a refresh): it waits for a
+// quarter of the lead without a hand-out, and at the latest until half
+// the lead is left. A get that finds the token due refreshes it at once.
+func backgroundAt(e *vault.Entry) time.Time {
+	at, lead := dueAt(e), leadOf(e)
+	if n := e.LastUsed.Load(); n != 0 {
+		quiet := time.Unix(0, n).Add(lead / 4)
+		if quiet.After(at) {
+			at = quiet
+		}
+	}
+	if latest := e.Meta.Expires.Add(-lead / 2); at.After(latest) {
+		at = latest
+	}
+	return at
 }
 
 // refreshDue reports whether e is a user token due for a refresh at now.
 func refreshDue(e *vault.Entry, now time.Time) bool {
 	return e.Refreshes() && !e.Meta.Expires.IsZero() && e.Meta.Validation != Invalid && !now.Before(dueAt(e))
+}
+
+// startRefresher wakes the background refresher when the vault holds a
+// user token that refreshes (at unlock); with none, no refresher runs.
+func (a *Agent) startRefresher() {
+	for _, e := range a.vault.Snapshot().Tokens {
+		if e.Refreshes() {
+			a.kickRefresher()
+			return
+		}
+	}
 }
 
 // kickRefresher wakes the background refresher (a login changed what is
@@ -122,7 +155,7 @@ func (a *Agent) runRefresher() {
 			if !e.Refreshes() || e.Meta.Expires.IsZero() || e.Meta.Validation == Invalid {
 				continue
 			}
-			at := dueAt(e)
+			at := backgroundAt(e)
 			if rt, ok := r.retryAt(e.Name); ok && rt.After(at) {
 				at = rt
 			}
@@ -234,7 +267,8 @@ func (a *Agent) refreshOnce(name, fp string) error {
 			web = w
 		}
 	}
-	ctx, cancel := context.WithTimeout(a.life, refreshTimeout)
+	// Not cut short by Shutdown either: Shutdown waits a moment for it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.life), refreshTimeout)
 	defer cancel()
 	oa := github.NewOAuth(web)
 	oa.Now = a.cfg.Now

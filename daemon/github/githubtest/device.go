@@ -42,6 +42,7 @@ type deviceState struct {
 	interval, slowAdd int
 	life, refreshLife time.Duration
 	refreshes         int
+	refused           int
 	onToken           func(token, login string)
 	onRevoke          func(token string)
 }
@@ -159,6 +160,14 @@ func (s *Server) Refreshes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.device.refreshes
+}
+
+// RefusedRefreshes returns how many refreshes the fake answered with
+// bad_refresh_token.
+func (s *Server) RefusedRefreshes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.device.refused
 }
 
 // oauthAnswer writes v as GitHub does: JSON when asked for it, else
@@ -300,6 +309,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, f url.Valu
 		}
 	}
 	if key == "" || g.clientID != f.Get("client_id") || !s.now().Before(g.expires) {
+		d.refused++
 		s.mu.Unlock()
 		oauthFail(w, r, "bad_refresh_token", nil)
 		return
