@@ -65,7 +65,7 @@ func (s *Store) LoadApps() ([]App, []error, error) { return loadAll(s, appPrefix
 
 // PutApp writes a, key and metadata together, in one write.
 func (s *Store) PutApp(a App) error {
-	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Meta: a.Meta}, field{"key", a.Key})
+	return s.write(appPrefix, a.Name, "keyfob GitHub App "+a.Name, appItem{V: itemV, Name: a.Name, Meta: a.Meta}, "key", a.Key)
 }
 
 // RemoveApp deletes a GitHub App's item.

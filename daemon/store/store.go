@@ -331,10 +331,16 @@ type field struct {
 }
 
 // write stores v as the item prefix+name, replacing any item of that name
-// in one write. v holds no secret: each of fields (an empty one is left
-// out) is appended by its key, straight from its bytes, into a buffer
-// sized once and wiped after the write.
-func (s *Store) write(prefix, name, desc string, v any, fields ...field) error {
+// in one write. v holds no secret: secret is appended as the field named
+// field, straight from its bytes, into a buffer sized once and wiped after
+// the write.
+func (s *Store) write(prefix, name, desc string, v any, key string, secret client.Secret) error {
+	return s.writeFields(prefix, name, desc, v, field{key, secret})
+}
+
+// writeFields is write with several secrets: each of fields after the
+// first is left out when empty.
+func (s *Store) writeFields(prefix, name, desc string, v any, fields ...field) error {
 	if err := ValidName(name); err != nil {
 		return err
 	}
@@ -422,7 +428,7 @@ func (s *Store) Get(name string) (Token, error) {
 // Put writes t, secret and metadata together, replacing any item of the
 // same name in one write.
 func (s *Store) Put(t Token) error {
-	return s.write(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Meta: t.Meta},
+	return s.writeFields(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Meta: t.Meta},
 		field{"secret", t.Secret}, field{"refresh", t.Refresh})
 }
 
