@@ -11,6 +11,8 @@ type AppSpec struct {
 	Hosts          []string `json:"hosts,omitempty"`
 	// NoVerify skips minting a token to check the app.
 	NoVerify bool `json:"no_verify,omitempty"`
+	// ClientID is the app's OAuth client id, kept for keyfob login --app.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // AppInfo describes one GitHub App without its key, with the installation

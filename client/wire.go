@@ -101,10 +101,12 @@ type Request struct {
 	Grant *GrantSpec `json:"grant,omitempty"`
 	// App is what app-add stores.
 	App *AppSpec `json:"app,omitempty"`
+	// Login is what login-start and login-poll ask for (login.go).
+	Login *LoginSpec `json:"login,omitempty"`
 	// Secret is the token for add and rotate, the passphrase for unlock,
-	// the app's private key (PEM) for app-add, and git's password for
-	// store: the agent keeps it only for a host [[remember]] names, and
-	// wipes it otherwise.
+	// the app's private key (PEM) for app-add, the device code for
+	// login-poll, and git's password for store: the agent keeps it only
+	// for a host [[remember]] names, and wipes it otherwise.
 	Secret Secret `json:"-"`
 	// Refresh is git's oauth_refresh_token for store, kept and wiped as
 	// Secret is.
@@ -136,6 +138,10 @@ type TokenInfo struct {
 	// SSO lists the organizations that refuse the token until it is
 	// authorized for their SAML single sign-on (state sso-required).
 	SSO []SSO `json:"sso,omitempty"`
+	// Refreshes is set for a user token from keyfob login, which the
+	// agent refreshes; RefreshExpires is when its refresh token ends.
+	Refreshes      bool      `json:"refreshes,omitempty"`
+	RefreshExpires time.Time `json:"refresh_expires,omitzero"`
 }
 
 // SSO is an organization that asks for a token's SAML SSO authorization,
@@ -200,8 +206,10 @@ type Response struct {
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Status     *Status     `json:"status,omitempty"`
 	Grants     []GrantInfo `json:"grants,omitempty"`
-	// Secret is the token handed out by get and token, or the password
-	// of a remembered credential.
+	// Login is what login-start and a pending login-poll answer.
+	Login *LoginInfo `json:"login,omitempty"`
+	// Secret is the token handed out by get and token, the password of a
+	// remembered credential, or the device code login-start answers.
 	Secret Secret `json:"-"`
 	// Refresh is a remembered credential's oauth_refresh_token.
 	Refresh Secret `json:"-"`

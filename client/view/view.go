@@ -37,12 +37,18 @@ func date(t time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
+// Tokens prints toks as a table, one a line, with their kind last
+// ("user (refreshes)" for a token from keyfob login).
 func Tokens(w io.Writer, toks []client.TokenInfo) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTOKEN\tHOSTS\tUSERNAME\tSTATE\tAGE\tEXPIRES\tLAST USED")
+	fmt.Fprintln(tw, "NAME\tTOKEN\tHOSTS\tUSERNAME\tSTATE\tAGE\tEXPIRES\tLAST USED\tKIND")
 	for _, t := range toks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ","), t.Username,
-			t.State, strings.TrimSuffix(ago(t.Created), " ago"), date(t.Expires), ago(t.LastUsed))
+		kind := t.Kind
+		if kind == "" {
+			kind = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ","), t.Username,
+			t.State, strings.TrimSuffix(ago(t.Created), " ago"), date(t.Expires), ago(t.LastUsed), kind)
 	}
 	tw.Flush()
 }

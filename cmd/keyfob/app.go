@@ -33,6 +33,7 @@ func cmdAppAdd(e *env, args []string) error {
 	var hosts cliflag.List
 	fs.Var(&hosts, "host", "host[:port] the app's tokens may go to (repeatable; default github.com)")
 	noVerify := fs.Bool("no-verify", false, "do not mint a token to check the app")
+	clientID := fs.String("client-id", "", "the app's client id, kept for keyfob login --app NAME")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -53,7 +54,7 @@ func cmdAppAdd(e *env, args []string) error {
 	}
 	defer key.Wipe()
 	resp, err := call(&client.Request{Op: client.OpAppAdd, Name: pos[0], Secret: key,
-		App: &client.AppSpec{AppID: *appID, InstallationID: *instID, Owner: *owner, Hosts: hosts, NoVerify: *noVerify}})
+		App: &client.AppSpec{AppID: *appID, InstallationID: *instID, Owner: *owner, Hosts: hosts, NoVerify: *noVerify, ClientID: *clientID}})
 	if err != nil {
 		return err
 	}

@@ -3,15 +3,26 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/keyfob/keyfob/client"
 	"github.com/keyfob/keyfob/client/view"
 	"github.com/keyfob/keyfob/daemon/passphrase"
 )
 
-func call(req *client.Request) (*client.Response, error) {
+func call(req *client.Request) (*client.Response, error) { return callFor(req, client.DefaultTimeout) }
+
+// callFor is call with a longer bound, for requests the agent answers
+// after a call to GitHub (keyfob login).
+func callFor(req *client.Request, timeout time.Duration) (*client.Response, error) {
 	path := client.SocketPath()
-	resp, err := client.Call(path, req)
+	var resp *client.Response
+	c, err := client.Dial(path)
+	if err == nil {
+		c.Timeout = timeout
+		resp, err = c.Do(req)
+		c.Close()
+	}
 	if hint, err := client.Explain(path, req.Op, err); hint != "" {
 		return nil, hinted{err, hint}
 	}

@@ -38,6 +38,7 @@ func init() {
 		"add":     {cmdAdd, "add NAME --host H [--host H]... [--username U] [--expires T] [--rotate-every D]"},
 		"rotate":  {cmdRotate, "rotate NAME [--expires T] [--no-verify]   replace a token's secret"},
 		"remove":  {cmdRemove, "remove NAME                           delete a token, or an app (revoking its cached tokens)"},
+		"login":   {cmdLogin, "login --client-id ID [--host H] [--name NAME] [--scope S] [--web] | --app NAME   get a user token through GitHub's device flow; the agent refreshes it"},
 		"app":     {cmdApp, "app add NAME --app-id ID (--installation-id N | --owner ORG) --key-file PEM [--host H]... [--no-verify]   store a GitHub App's key; tokens are minted per repository"},
 		"list":    {cmdList, "list                                  masked inventory"},
 		"status":  {cmdStatus, "status [--json]                       agent and token states"},

@@ -89,7 +89,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := quickStart(t, string(readme))
-	for _, want := range []string{"keyfob serve &", "keyfob unlock", "keyfob add ", "keyfob setup git", "git clone ", "keyfob status", "keyfob exec -- "} {
+	for _, want := range []string{"keyfob serve &", "keyfob unlock", "keyfob login ", "keyfob setup git", "git clone ", "keyfob status", "keyfob exec -- "} {
 		if !strings.Contains(block, want) {
 			t.Errorf("quick start lacks %q", want)
 		}

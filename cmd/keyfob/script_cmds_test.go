@@ -46,6 +46,7 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Defer(s.Close)
 		st.api = s
 		ts.Setenv("GITHUB_API", s.API)
+		ts.Setenv("GITHUB_URL", s.URL)
 		ts.Setenv("GHE_HOST", strings.TrimPrefix(strings.TrimPrefix(s.URL, "https://"), "http://"))
 		if o.TLS {
 			ca := ts.MkAbs("ghe-ca.pem")
@@ -104,6 +105,8 @@ func cmdGitHubAPI(ts *testscript.TestScript, neg bool, args []string) {
 		st.api.SetLongTokens(true)
 	case "app":
 		githubAPIApp(ts, st, args[1:])
+	case "oauthapp", "approve", "deny", "expire", "slowdown", "interval", "lifetime", "revokeusers", "refreshes", "usertokens", "waitrefreshes", "waitrefused":
+		githubAPIDevice(ts, st, args)
 	case "log":
 		// log: every request the fake saw, "METHOD PATH STATUS"
 		for _, r := range st.api.Requests() {

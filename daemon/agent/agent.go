@@ -100,6 +100,8 @@ type Agent struct {
 	lastActive atomic.Int64
 	// waiting is set while waitKeychain polls a locked keychain.
 	waiting atomic.Bool
+	// refresh refreshes the user tokens from keyfob login (refresh.go).
+	refresh refresher
 }
 
 // routeSet is the routes in force, swapped whole on a reload.

@@ -43,6 +43,9 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 	if err := checkValue("owner", spec.Owner); err != nil {
 		return fail(client.CodeBadRequest, err.Error(), "")
 	}
+	if err := checkValue("client id", spec.ClientID); err != nil {
+		return fail(client.CodeBadRequest, err.Error(), "")
+	}
 	for _, h := range spec.Hosts {
 		if err := checkHost(h); err != nil {
 			return fail(client.CodeBadRequest, err.Error(), "")
@@ -67,7 +70,7 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 	now := a.cfg.Now().UTC().Truncate(time.Second)
 	ap := store.App{Name: req.Name, Key: req.Secret.Clone(), Meta: store.AppMeta{
 		AppID: spec.AppID, InstallationID: spec.InstallationID, Owner: spec.Owner, Hosts: hosts, Created: now,
-		Validation: Unverified, ValidationMsg: "not checked (--no-verify)",
+		Validation: Unverified, ValidationMsg: "not checked (--no-verify)", ClientID: spec.ClientID,
 	}}
 	if !spec.NoVerify {
 		if err := a.verifyApp(ctx, &ap); err != nil {

@@ -52,6 +52,9 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 	} else if req.Op == client.OpRotate {
 		hosts = old.Meta.Hosts
+		if old.Meta.ClientID != "" {
+			return fail(client.CodeBadRequest, "token "+req.Name+" is a user token from keyfob login, and the agent refreshes it", "to replace it, run keyfob login --name "+req.Name+" again")
+		}
 	} else if old != nil {
 		return fail(client.CodeBadRequest, "token "+req.Name+" exists", "use keyfob rotate "+req.Name+" to replace its secret")
 	}

@@ -70,6 +70,9 @@ var handlers = map[string]handler{
 	client.OpRemove: (*Agent).remove,
 	client.OpAppAdd: (*Agent).appAdd,
 	client.OpList:   (*Agent).list,
+
+	client.OpLoginStart: (*Agent).loginStart,
+	client.OpLoginPoll:  (*Agent).loginPoll,
 }
 
 // Handle implements server.Handler.

@@ -66,6 +66,7 @@ func (a *Agent) open(pass client.Secret) error {
 			a.active()
 			a.changed()
 			a.startOwnerChecks()
+			a.startRefresher()
 			a.bg.Add(1)
 			go func() {
 				defer a.bg.Done()
@@ -207,6 +208,7 @@ func (a *Agent) Shutdown(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		a.bg.Wait()
+		a.refresh.wg.Wait()
 		close(done)
 	}()
 	wait, cancel := context.WithTimeout(ctx, shutdownWait)
@@ -244,7 +246,7 @@ func (a *Agent) Check() []string {
 		case StateOK, StateSuspect, StateUnverified:
 			continue
 		}
-		w := fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name)
+		w := fmt.Sprintf("token %s is %s (%s): run %s", e.Name, st, why, fixFor(e))
 		out = append(out, w)
 		// Structured, so journalctl TOKEN=NAME or STATE=expired finds it.
 		a.log.Warn(w, zap.String(LogToken, e.Name), zap.String(LogState, st), zap.String(LogReason, why), zap.String(LogFP, e.FP))

@@ -147,6 +147,11 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 		}
 		return a.appAnswer(ctx, req, ev, store.App{Name: app.Name, Key: key, Meta: app.Meta}, matched, route, reason, pathWarn), true
 	}
+	// A user token close to its end is refreshed first (refresh.go).
+	refreshWarn, o, done := a.refreshForGet(e, ev)
+	if done {
+		return o, o.Resp != nil
+	}
 	// A copy: a lock or rotate wipes the held bytes, and must not reach
 	// an answer that is still being written.
 	secret, ok := e.Secret()
@@ -174,6 +179,7 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 		}
 		r.Warnings = appendNonEmpty(r.Warnings, a.ssoWarning(e, req.Cred, now))
 		r.Warnings = appendNonEmpty(r.Warnings, pathWarn)
+		r.Warnings = appendNonEmpty(r.Warnings, refreshWarn)
 	}}, true
 }
 

@@ -35,6 +35,8 @@ func (a *Agent) state(e *vault.Entry, now time.Time) (string, string) {
 	switch {
 	case m.Validation == Invalid:
 		return StateInvalid, m.ValidationMsg
+	case m.ClientID != "":
+		return a.userState(e, now)
 	case !m.Expires.IsZero() && !now.Before(m.Expires):
 		return StateExpired, "expired " + m.Expires.UTC().Format(time.DateTime) + " UTC"
 	case !m.Expires.IsZero() && m.Expires.Sub(now) <= a.cfg.WarnWithin:
@@ -88,7 +90,7 @@ func (a *Agent) warning(e *vault.Entry, now time.Time) string {
 	if !e.LastWarn.CompareAndSwap(last, now.UnixNano()) {
 		return ""
 	}
-	return fmt.Sprintf("token %s is %s (%s): run keyfob rotate %s", e.Name, st, why, e.Name)
+	return fmt.Sprintf("token %s is %s (%s): run %s", e.Name, st, why, fixFor(e))
 }
 
 func (a *Agent) info(e *vault.Entry, now time.Time) client.TokenInfo {
@@ -106,6 +108,9 @@ func (a *Agent) info(e *vault.Entry, now time.Time) client.TokenInfo {
 		Validated: m.Validated, Validation: m.Validation,
 		RejectedAt: m.RejectedAt, LastRejected: m.LastRejected,
 		SSO: ssoInfo(a.sso.of(e.Name, e.FP)),
+	}
+	if e.Refreshes() {
+		ti.Kind, ti.Refreshes, ti.RefreshExpires = KindUserShown, true, m.RefreshExpires
 	}
 	ti.LastUsed = m.LastUsed
 	if n := e.LastUsed.Load(); n != 0 {

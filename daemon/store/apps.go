@@ -26,6 +26,8 @@ type AppMeta struct {
 	Validation    string    `json:"validation,omitempty"`
 	ValidationMsg string    `json:"validation_msg,omitempty"`
 	Validated     time.Time `json:"validated,omitzero"`
+	// ClientID is the app's OAuth client id, for keyfob login --app.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // App is a GitHub App's private key (PEM) with its metadata.

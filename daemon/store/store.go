@@ -74,13 +74,23 @@ type Meta struct {
 	LastRejected time.Time `json:"last_rejected,omitzero"`
 	// RejectedAt is the host/path of the last rejection git reported.
 	RejectedAt string `json:"rejected_at,omitempty"`
+
+	// A user token from keyfob login: the app's client id and the web
+	// base it refreshes at, and when its refresh token expires (the
+	// refresh token itself is Token.Refresh).
+	ClientID       string    `json:"client_id,omitempty"`
+	OAuthWeb       string    `json:"oauth_web,omitempty"`
+	RefreshExpires time.Time `json:"refresh_expires,omitzero"`
 }
 
 // Token is a named secret with its metadata.
 type Token struct {
 	Name   string
 	Secret client.Secret
-	Meta   Meta
+	// Refresh is a user token's refresh token (keyfob login), zero for
+	// any other token. It is written in the same item as Secret.
+	Refresh client.Secret
+	Meta    Meta
 }
 
 // item is the JSON inside a keychain item. The secret is decoded from its
@@ -90,7 +100,9 @@ type item struct {
 	V      int             `json:"v"`
 	Name   string          `json:"name"`
 	Secret json.RawMessage `json:"secret,omitempty"`
-	Meta   Meta            `json:"meta"`
+	// Refresh is a user token's refresh token, decoded like Secret.
+	Refresh json.RawMessage `json:"refresh,omitempty"`
+	Meta    Meta            `json:"meta"`
 }
 
 // Options selects and configures a backend.
@@ -312,12 +324,18 @@ func loadAll[T any](s *Store, prefix string, get func(key string) (T, error)) ([
 	return out, bad, nil
 }
 
+// field is a secret a keychain item holds, by its JSON key.
+type field struct {
+	key    string
+	secret client.Secret
+}
+
 // write stores v as the item prefix+name, replacing any item of that name
 // in one write. v holds no secret: secret is appended as the field named
 // field, straight from its bytes, into a buffer sized once and wiped after
 // the write.
-func (s *Store) write(prefix, name, desc string, v any, field string, secret client.Secret) error {
-	return s.writeSecrets(prefix, name, desc, v, []namedSecret{{field, secret}})
+func (s *Store) write(prefix, name, desc string, v any, key string, secret client.Secret) error {
+	return s.writeFields(prefix, name, desc, v, field{key, secret})
 }
 
 // namedSecret is a secret and the JSON field it is written as.
@@ -326,8 +344,19 @@ type namedSecret struct {
 	secret client.Secret
 }
 
-// writeSecrets is write with several secrets, appended in order.
+// writeSecrets is write with several secrets, appended in order (an empty
+// one after the first is left out).
 func (s *Store) writeSecrets(prefix, name, desc string, v any, secrets []namedSecret) error {
+	fs := make([]field, len(secrets))
+	for i, n := range secrets {
+		fs[i] = field{n.field, n.secret}
+	}
+	return s.writeFields(prefix, name, desc, v, fs...)
+}
+
+// writeFields is write with several secrets: each of fields after the
+// first is left out when empty.
+func (s *Store) writeFields(prefix, name, desc string, v any, fields ...field) error {
 	if err := ValidName(name); err != nil {
 		return err
 	}
@@ -335,16 +364,19 @@ func (s *Store) writeSecrets(prefix, name, desc string, v any, secrets []namedSe
 	if err != nil || len(js) < 2 || js[len(js)-1] != '}' {
 		return fmt.Errorf("encode %s%s: %v", prefix, name, err)
 	}
-	n := len(js) + 1
-	for _, f := range secrets {
-		n += len(f.field) + 4 + 6*f.secret.Len() + 2
+	n := len(js) + 2
+	for _, f := range fields {
+		n += len(f.key) + 4 + 6*f.secret.Len() + 2
 	}
 	data := make([]byte, 0, n)
 	defer clear(data[:cap(data)])
 	data = append(data, js[:len(js)-1]...)
-	for _, f := range secrets {
+	for i, f := range fields {
+		if i > 0 && f.secret.IsZero() {
+			continue
+		}
 		data = append(data, ',', '"')
-		data = append(data, f.field...)
+		data = append(data, f.key...)
 		data = append(data, '"', ':')
 		data = f.secret.AppendJSON(data)
 	}
@@ -382,11 +414,19 @@ func (s *Store) get(key string) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
+	defer clear(in.Refresh)
 	if in.V != itemV || keyPrefix+in.Name != key {
 		sec.Wipe()
 		return Token{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
 	}
-	return Token{Name: in.Name, Secret: sec, Meta: in.Meta}, nil
+	t := Token{Name: in.Name, Secret: sec, Meta: in.Meta}
+	if in.Refresh != nil {
+		if t.Refresh, err = client.DecodeSecretJSON(in.Refresh); err != nil {
+			sec.Wipe()
+			return Token{}, fmt.Errorf("read %s from %s keyring: not a keyfob item", key, s.backend)
+		}
+	}
+	return t, nil
 }
 
 // Load reads every keyfob token. An item that is not keyfob's, or does not
@@ -404,7 +444,8 @@ func (s *Store) Get(name string) (Token, error) {
 // Put writes t, secret and metadata together, replacing any item of the
 // same name in one write.
 func (s *Store) Put(t Token) error {
-	return s.write(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Meta: t.Meta}, "secret", t.Secret)
+	return s.writeFields(keyPrefix, t.Name, "keyfob token "+t.Name, item{V: itemV, Name: t.Name, Meta: t.Meta},
+		field{"secret", t.Secret}, field{"refresh", t.Refresh})
 }
 
 func (s *Store) set(it keyring.Item) error {

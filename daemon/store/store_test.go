@@ -277,3 +277,34 @@ func TestSecretService(t *testing.T) {
 		t.Fatalf("other application's item changed: %q, %v", got, err)
 	}
 }
+
+// TestRefreshTokenRoundTrip checks that a user token's refresh token is
+// written in the same item and read back, and that a token without one
+// reads back without one.
+func TestRefreshTokenRoundTrip(t *testing.T) {
+	s, err := Open(fileOpts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	user := sample("mona@github.com")
+	user.Refresh = client.NewSecret("ghr_canaryREFRESH\"quoted\u00e9")
+	user.Meta.ClientID, user.Meta.RefreshExpires = "Iv23liTEST", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.Put(user); err != nil {
+		t.Fatalf("Put = %v", err)
+	}
+	if err := s.Put(sample("plain")); err != nil {
+		t.Fatalf("Put = %v", err)
+	}
+	got, err := s.Get("mona@github.com")
+	if err != nil {
+		t.Fatalf("Get = %v", err)
+	}
+	if got.Refresh.Reveal() != user.Refresh.Reveal() || got.Secret.Reveal() != canary || got.Meta.ClientID != "Iv23liTEST" || !got.Meta.RefreshExpires.Equal(user.Meta.RefreshExpires) {
+		t.Fatalf("Get = %q %q %+v", got.Secret.Reveal(), got.Refresh.Reveal(), got.Meta)
+	}
+	plain, err := s.Get("plain")
+	if err != nil || !plain.Refresh.IsZero() {
+		t.Fatalf("Get(plain) = refresh %v, %v; want none", !plain.Refresh.IsZero(), err)
+	}
+}

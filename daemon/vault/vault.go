@@ -112,6 +112,14 @@ type Live struct {
 	Revalidating atomic.Bool
 
 	secret held
+	// refresh is a user token's refresh token (keyfob login); it is
+	// wiped with secret.
+	refresh held
+}
+
+func (l *Live) wipe() {
+	l.secret.wipe()
+	l.refresh.wipe()
 }
 
 // Entry is one token as a snapshot holds it. Name, Meta and FP never change;
@@ -127,8 +135,23 @@ type Entry struct {
 func newEntry(t store.Token) *Entry {
 	e := &Entry{Name: t.Name, Meta: t.Meta, FP: t.Secret.Fingerprint(), Live: &Live{}}
 	e.secret.s = t.Secret
+	e.refresh.s = t.Refresh
 	return e
 }
+
+// Refresh returns a copy of a user token's refresh token, for the caller
+// to wipe; false when the token has none, or it has been wiped since the
+// snapshot was read.
+func (e *Entry) Refresh() (client.Secret, bool) {
+	r, ok := e.refresh.clone()
+	if r.IsZero() {
+		return client.Secret{}, false
+	}
+	return r, ok
+}
+
+// Refreshes reports whether e is a user token the agent refreshes.
+func (e *Entry) Refreshes() bool { return e.Meta.ClientID != "" && !e.refresh.s.IsZero() }
 
 // Secret returns a copy of the token's secret, for the caller to wipe. It
 // reports false when the secret has been wiped since the snapshot was read
@@ -138,7 +161,7 @@ func (e *Entry) Secret() (client.Secret, bool) { return e.secret.clone() }
 // token is e with its held secret (not a copy), for keychain writes. Call
 // it with the writer mutex held: only writers wipe.
 func (e *Entry) token() store.Token {
-	return store.Token{Name: e.Name, Secret: e.secret.s, Meta: e.Meta}
+	return store.Token{Name: e.Name, Secret: e.secret.s, Refresh: e.refresh.s, Meta: e.Meta}
 }
 
 // AppEntry is one GitHub App as a snapshot holds it.
@@ -195,6 +218,9 @@ func (s *Snapshot) NameTaken(name string) string {
 
 // Unusable says why a token must not be offered, "" when it may.
 func Unusable(name string, m store.Meta) string {
+	if m.Validation == Invalid && m.ClientID != "" {
+		return fmt.Sprintf("token %s is invalid (%s): run keyfob login again", name, m.ValidationMsg)
+	}
 	if m.Validation == Invalid {
 		return fmt.Sprintf("token %s is invalid (%s): run keyfob rotate %s", name, m.ValidationMsg, name)
 	}
@@ -204,8 +230,14 @@ func Unusable(name string, m store.Meta) string {
 func (s *Snapshot) build() *Snapshot {
 	toks := make([]policy.Token, 0, len(s.Tokens)+len(s.Apps))
 	for _, e := range s.Tokens {
+		// A user token that refreshes lives as long as its refresh
+		// token: the agent refreshes it before it is handed out.
+		exp := e.Meta.Expires
+		if e.Refreshes() {
+			exp = e.Meta.RefreshExpires
+		}
 		toks = append(toks, policy.Token{Name: e.Name, Hosts: e.Meta.Hosts, Username: e.Meta.Username,
-			Unusable: Unusable(e.Name, e.Meta), Expires: e.Meta.Expires})
+			Unusable: Unusable(e.Name, e.Meta), Expires: exp})
 	}
 	for _, e := range s.Apps {
 		toks = append(toks, policy.Token{Name: e.Name, Hosts: e.Meta.Hosts, Username: DefaultUsername, App: true})
@@ -332,7 +364,7 @@ func unixUTC(unixNano int64) time.Time { return time.Unix(0, unixNano).UTC().Tru
 
 func wipeAll(s *Snapshot) {
 	for _, e := range s.Tokens {
-		e.secret.wipe()
+		e.wipe()
 	}
 	for _, e := range s.Apps {
 		e.key.wipe()
@@ -357,7 +389,8 @@ func (v *Vault) next() (*Snapshot, error) {
 // Put stores t (add when old is nil, else rotate old) in the keychain and
 // then in memory, and wipes old's secret. The change is made only while
 // old is still the token held under t's name (and no app has the name).
-// Put owns t's secret: on failure it is wiped and nothing changed.
+// Put owns t's secret and refresh token: on failure they are wiped and
+// nothing changed.
 func (v *Vault) Put(old *Entry, t store.Token) (*Entry, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -370,13 +403,14 @@ func (v *Vault) Put(old *Entry, t store.Token) (*Entry, error) {
 	}
 	if err != nil {
 		t.Secret.Wipe()
+		t.Refresh.Wipe()
 		return nil, err
 	}
 	e := newEntry(t)
 	n.Tokens[t.Name] = e
 	v.cur.Store(n.build())
 	if old != nil {
-		old.secret.wipe()
+		old.wipe()
 	}
 	return e, nil
 }
@@ -420,7 +454,7 @@ func (v *Vault) Remove(old *Entry) error {
 	}
 	delete(n.Tokens, old.Name)
 	v.cur.Store(n.build())
-	old.secret.wipe()
+	old.wipe()
 	return nil
 }
 

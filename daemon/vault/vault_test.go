@@ -39,7 +39,7 @@ func (k *memKeychain) Load() ([]store.Token, []error, error) {
 	defer k.mu.Unlock()
 	var out []store.Token
 	for _, t := range k.toks {
-		out = append(out, store.Token{Name: t.Name, Secret: t.Secret.Clone(), Meta: t.Meta})
+		out = append(out, store.Token{Name: t.Name, Secret: t.Secret.Clone(), Refresh: t.Refresh.Clone(), Meta: t.Meta})
 	}
 	return out, nil, nil
 }
@@ -64,7 +64,7 @@ func (k *memKeychain) Put(t store.Token) error {
 	if k.fail != nil {
 		return k.fail
 	}
-	k.toks[t.Name] = store.Token{Name: t.Name, Secret: t.Secret.Clone(), Meta: t.Meta}
+	k.toks[t.Name] = store.Token{Name: t.Name, Secret: t.Secret.Clone(), Refresh: t.Refresh.Clone(), Meta: t.Meta}
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package githubtest runs a small fake of the GitHub REST API for tests: an
 // HTTP server that answers the way api.github.com does, with GitHub's
 // headers and JSON, for the tokens it is given. It serves GET /user, GET
-// /repos/{owner}/{repo}, and a GitHub App's endpoints (apps.go). It can
+// /repos/{owner}/{repo}, a GitHub App's endpoints (apps.go), and the
+// device flow and user-token refreshes at the web base (device.go). It can
 // also act as the HTTP proxy gh is pointed at (HTTP_PROXY with
 // GH_HOST=github.localhost), because it answers by path whatever the host.
 package githubtest
@@ -60,15 +61,18 @@ type Server struct {
 	orgs     map[string]bool
 	// enterprise: an Enterprise Server fake (NewEnterpriseServer).
 	enterprise bool
+	// device is the device flow and user tokens (device.go).
+	device *deviceState
 }
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
 func NewServer() *Server { return NewServerWith(Options{}) }
 
 func newServer() *Server {
-	s := &Server{accounts: map[string]Account{}, nextID: 1000}
+	s := &Server{accounts: map[string]Account{}, nextID: 1000, device: newDeviceState()}
 	mux := http.NewServeMux()
 	s.mux = mux
+	s.deviceRoutes(mux)
 	mux.HandleFunc("GET /orgs/{org}", s.org)
 	mux.HandleFunc("GET /meta", s.meta)
 	mux.HandleFunc("GET /user", s.user)
