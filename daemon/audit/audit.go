@@ -7,7 +7,6 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,7 +162,6 @@ func clip(s string, n int) string {
 type Log struct {
 	mu   sync.Mutex
 	f    *os.File
-	core zapcore.Core
 	path string
 	// maxSize and keep are the rotation: 0 never rotates.
 	maxSize int64
@@ -194,15 +192,10 @@ func (l *Log) open() error {
 		f.Close()
 		return fmt.Errorf("audit log %s is readable by others (mode %04o): run chmod 600 %s", l.path, fi.Mode().Perm(), l.path)
 	}
-	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{
-		TimeKey:    FieldTime,
-		EncodeTime: zapcore.RFC3339NanoTimeEncoder,
-		LineEnding: "\n",
-	})
 	if l.f != nil {
 		l.f.Close()
 	}
-	l.f, l.core = f, zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.DebugLevel)
+	l.f = f
 	return nil
 }
 
@@ -241,11 +234,13 @@ func (l *Log) current() (int64, error) {
 		if err := l.open(); err != nil {
 			return 0, err
 		}
+		if open, err = l.f.Stat(); err != nil {
+			return 0, err
+		}
 	}
-	end, err := l.f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, err
-	}
+	// O_APPEND, and only this log writes, under l.mu: the file's
+	// size is where the next line starts.
+	end := open.Size()
 	if l.maxSize > 0 && end >= l.maxSize {
 		if err := l.rotate(); err != nil {
 			return 0, err
@@ -291,7 +286,14 @@ func (l *Log) Write(e Event) error {
 	// A full disk can take part of a line before failing (ENOSPC after a
 	// short write). Cut the file back to where the line began, so the next
 	// line does not start in the middle of this one.
-	err = l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
+	bp := lineBufs.Get().(*[]byte)
+	line := e.appendLine((*bp)[:0])
+	_, err = l.f.Write(line)
+	clear(line)
+	if cap(line) <= 64<<10 {
+		*bp = line[:0]
+		lineBufs.Put(bp)
+	}
 	if err != nil {
 		_ = l.f.Truncate(end)
 		return fmt.Errorf("write audit log %s: %w", l.path, err)

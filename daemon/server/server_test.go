@@ -47,7 +47,7 @@ type fixture struct {
 	stop  func()
 }
 
-func start(t *testing.T, srv *Server, opts listen.Options) *fixture {
+func start(t testing.TB, srv *Server, opts listen.Options) *fixture {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "kf")
 	if err != nil {
