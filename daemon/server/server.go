@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -68,7 +69,11 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 		}
 		mu.Unlock()
 	}()
+	work := make(chan job)
+	var idle atomic.Int32
 	defer s.wg.Wait()
+	// Before the wait: idle workers see the close and end.
+	defer close(work)
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -108,17 +113,46 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 		mu.Lock()
 		conns[c] = struct{}{}
 		mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() { <-sem }()
-			s.serveConn(ctx, c, peer)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
+		j := job{c, peer}
+		select {
+		case work <- j: // an idle worker takes it
+		default:
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				for {
+					s.serveConn(ctx, j.c, j.peer)
+					mu.Lock()
+					delete(conns, j.c)
+					mu.Unlock()
+					j.c.Close()
+					<-sem
+					if idle.Add(1) > maxIdle {
+						idle.Add(-1)
+						return
+					}
+					var ok bool
+					j, ok = <-work
+					idle.Add(-1)
+					if !ok {
+						return
+					}
+				}
+			}()
+		}
 	}
+}
+
+// maxIdle is how many goroutines that served a connection wait for the
+// next one. A new goroutine's stack starts small and grows, copied, as a
+// request goes deeper; one kept from the last connection has grown
+// already, which is most of a one-shot request's runtime cost.
+const maxIdle = 16
+
+// job is an accepted connection and its peer.
+type job struct {
+	c    *net.UnixConn
+	peer peercred.Cred
 }
 
 func (s *Server) allowed(uid int) bool {
