@@ -16,6 +16,8 @@ import (
 
 // loadRun is one load measurement against the agent.
 type loadRun struct {
+	// floor marks a row against the Go floor server, not the agent.
+	floor      bool
 	clients    int
 	persistent bool
 	tokens     int
@@ -100,6 +102,18 @@ func loadSuite(ag *agentproc.Agent, dur time.Duration, many int, r *report) ([]l
 		runs = append(runs, lr)
 	}
 	_ = os.Truncate(ag.AuditPath(), 0)
+	// The Go floor server, which answers at once, under the same load.
+	if floorSocket != "" {
+		for _, persistent := range []bool{false, true} {
+			lr, err := load(floorSocket, floorPID, req, 8, persistent, dur)
+			if err != nil {
+				return nil, err
+			}
+			lr.floor = true
+			fmt.Fprintf(os.Stderr, "bench: %3d clients persistent=%-5v %8.0f req/s p50 %v p99 %v (Go floor server)\n", 8, persistent, lr.rate(), lr.p50, lr.p99)
+			runs = append(runs, lr)
+		}
+	}
 	return runs, nil
 }
 
