@@ -64,3 +64,29 @@ func TestGitRequestFastPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGitResponseMatchesEncode: where the fast encoder writes an answer,
+// its bytes are encoding/json's (through encode).
+func FuzzGitResponseMatchesEncode(f *testing.F) {
+	f.Add(1, "", "", "", "x-access-token", "work", "sha256:ab", "", "by route", int64(0), "", "ghp_x", "", false, false)
+	f.Add(1, "not_found", "no token <for> this & remote\u2028", "keyfob which", "", "", "", "r", "\xff\x00\n", int64(-5), "w1\x7f", "", "", false, false)
+	f.Add(1, "", "", "", "", "", "", "", "", int64(1700000000), "", "p\"w\\", "ref", true, true)
+	f.Fuzz(func(t *testing.T, v int, code, msg, hint, user, tok, fp, route, reason string, expiry int64, warning, secret, refresh string, remembered, expired bool) {
+		r := &Response{V: v, Code: code, Error: msg, Hint: hint, Username: user, Token: tok, Fingerprint: fp, Route: route,
+			Reason: reason, Expiry: expiry, Secret: NewSecret(secret), Refresh: NewSecret(refresh), Remembered: remembered, PasswordExpired: expired}
+		if warning != "" {
+			r.Warnings = []string{warning, reason}
+		}
+		fast, ok := encodeGitResponse(r)
+		want, err := encode((*responseAlias)(r), r.Secret, r.Refresh)
+		if !ok {
+			if err == nil && len(want) <= MaxMessage/2 {
+				t.Fatalf("fast encoder refused %+v", r)
+			}
+			return
+		}
+		if err != nil || string(fast) != string(want) {
+			t.Fatalf("\nfast %q\nwant %q (%v)", fast, want, err)
+		}
+	})
+}

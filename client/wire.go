@@ -275,6 +275,9 @@ func EncodeRequest(req *Request) ([]byte, error) {
 // EncodeResponse returns resp as one wire line, newline included. The line
 // holds resp's secret: clear it once written.
 func EncodeResponse(resp *Response) ([]byte, error) {
+	if b, ok := encodeGitResponse(resp); ok {
+		return b, nil
+	}
 	return encode((*responseAlias)(resp), resp.Secret, resp.Refresh)
 }
 
