@@ -47,7 +47,9 @@ type memory struct {
 // many and measures memory and one more run.
 func loadSuite(ag *agentproc.Agent, dur time.Duration, many int, r *report) ([]loadRun, error) {
 	pid := ag.PID()
-	time.Sleep(200 * time.Millisecond)
+	// Idle: past the agent's quiet spell (ReleaseIdle, 2 s, checked on a
+	// 2 s tick), after which it has given back what the rounds grew.
+	time.Sleep(4500 * time.Millisecond)
 	var err error
 	if r.mem.idle, _, err = agentproc.Memory(pid); err != nil {
 		return nil, err

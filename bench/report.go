@@ -130,6 +130,6 @@ func (r *report) write(w io.Writer) {
 			ms(float64(l.p50)), ms(float64(l.p99)), float64(l.cpuPerReq())/1e3, l.errors)
 	}
 	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
-	fmt.Fprintf(w, "| idle, just unlocked, 1 token | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
+	fmt.Fprintf(w, "| idle (4.5 s after the timed rounds, 1 token) | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
 		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))
 }

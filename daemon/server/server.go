@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,10 @@ type Server struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds each answer; 0 means 5s.
 	WriteTimeout time.Duration
+	// ReleaseIdle, if set, returns the heap's free pages to the kernel
+	// once no connection has come for that long (once per quiet spell):
+	// what serving grew does not stay resident while the agent idles.
+	ReleaseIdle time.Duration
 
 	wg sync.WaitGroup
 }
@@ -71,6 +76,14 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	}()
 	work := make(chan job)
 	var idle atomic.Int32
+	var accepted atomic.Uint64
+	if s.ReleaseIdle > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.releaseWhenIdle(ctx, &accepted)
+		}()
+	}
 	defer s.wg.Wait()
 	// Before the wait: idle workers see the close and end.
 	defer close(work)
@@ -91,6 +104,7 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		accepted.Add(1)
 		peer, err := peercred.Get(c)
 		if err != nil {
 			s.Handler.Refused(peercred.Cred{UID: -1}, "peer credentials: "+err.Error())
@@ -120,8 +134,18 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
+				// The reader, too, is kept for the next connection.
+				r := bufio.NewReaderSize(nil, 4096)
 				for {
-					s.serveConn(ctx, j.c, j.peer)
+					r.Reset(j.c)
+					s.serveConn(ctx, j.c, j.peer, r)
+					// Bytes the peer sent past its last line are
+					// wiped before the buffer serves another.
+					if n := r.Buffered(); n > 0 {
+						b, _ := r.Peek(n)
+						clear(b)
+					}
+					r.Reset(nil)
 					mu.Lock()
 					delete(conns, j.c)
 					mu.Unlock()
@@ -155,6 +179,27 @@ type job struct {
 	peer peercred.Cred
 }
 
+// releaseWhenIdle frees memory to the kernel each time accepted has not
+// moved for a whole ReleaseIdle, until ctx ends.
+func (s *Server) releaseWhenIdle(ctx context.Context, accepted *atomic.Uint64) {
+	t := time.NewTicker(s.ReleaseIdle)
+	defer t.Stop()
+	var last, released uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := accepted.Load()
+		if n == last && n != released {
+			debug.FreeOSMemory()
+			released = n
+		}
+		last = n
+	}
+}
+
 func (s *Server) allowed(uid int) bool {
 	if s.AllowUID == nil {
 		return uid == ownUID
@@ -162,12 +207,11 @@ func (s *Server) allowed(uid int) bool {
 	return s.AllowUID(uid)
 }
 
-func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred) {
+func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred, r *bufio.Reader) {
 	idle := s.IdleTimeout
 	if idle == 0 {
 		idle = 10 * time.Second
 	}
-	r := bufio.NewReaderSize(c, 4096)
 	for ctx.Err() == nil {
 		_ = c.SetReadDeadline(time.Now().Add(idle))
 		line, err := client.ReadLine(r)
