@@ -116,9 +116,7 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			c.Close()
 			continue
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
+		if !acquire(sem) {
 			s.Log.Warn("connection refused: too many connections", zap.Int("max", maxConns))
 			s.reply(c, &client.Response{Code: client.CodeUnavailable, Error: "agent busy: too many connections"})
 			c.Close()
@@ -197,6 +195,30 @@ func (s *Server) releaseWhenIdle(ctx context.Context, accepted *atomic.Uint64) {
 			released = n
 		}
 		last = n
+	}
+}
+
+// busyWait is how long a connection over MaxConns waits for a slot
+// before it is refused. One-shot clients close as soon as they have their
+// answer, and a slot frees once the agent reads that close: under a burst,
+// slots free by the thousand each second, so a short wait answers what
+// would otherwise be refused, and a real overload is still refused soon.
+const busyWait = 50 * time.Millisecond
+
+// acquire takes a slot of sem, waiting up to busyWait for one.
+func acquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(busyWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
