@@ -129,6 +129,11 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, "| %d | %s | %d | %.0f | %s | %s | %.1f | %d |\n", l.clients, kind, l.tokens, l.rate(),
 			ms(float64(l.p50)), ms(float64(l.p99)), float64(l.cpuPerReq())/1e3, l.errors)
 	}
+	fmt.Fprintf(w, "\n- One-shot rows pay a connection per request: accept, the peer's credentials and executable (one getsockopt, one "+
+		"readlink), the audit line (one stat of its name, one write) and the answer, on the same two CPUs as the load generator; "+
+		"the Go floor server's one-shot row is what the load generator and the kernel leave for any Go server here.\n"+
+		"- The agent keeps the goroutines and read buffers that served connections for the next ones (up to 16), so a one-shot "+
+		"request does not pay for a new goroutine's stack to grow.\n")
 	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
 	fmt.Fprintf(w, "| idle (4.5 s after the timed rounds, 1 token) | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
 		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))
