@@ -310,6 +310,10 @@ func contenders(tmp, bin string, ag *agentproc.Agent) ([]*proc, func(), error) {
 	kenv := append(slices.Clone(gitEnv), "KEYFOB_SOCKET="+ag.Socket)
 	procs = append(procs,
 		&proc{name: "git-credential-keyfob get", group: "get", argv: []string{helper, "get"}, env: kenv, stdin: gitInput, want: "password="},
+		// The helper against the Go floor server: what the helper's own
+		// process costs over the Go floor, the agent's share left out.
+		&proc{name: "helper get, answered by the Go floor server", group: "get", argv: []string{helper, "get"},
+			env: append(slices.Clone(gitEnv), "KEYFOB_SOCKET="+floorSocket), stdin: gitInput, want: "password="},
 		fill("keyfob", helper, kenv), fetch("keyfob", helper, kenv))
 
 	// git credential-cache, with its daemon started by a store.

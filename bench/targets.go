@@ -30,6 +30,11 @@ func (r *report) targets(w io.Writer) {
 	}
 	k := r.find("get", "git-credential-keyfob")
 	ratio("helper get ≤ 1.08× the Go floor (alternating, same rounds)", k, r.find("get", goFloor), 1.08)
+	if h, g := r.find("get", "helper get, answered by"), r.find("get", goFloor); h != nil && g != nil && k != nil {
+		hm, gm, km := summarize(h.wall).med, summarize(g.wall).med, summarize(k.wall).med
+		fmt.Fprintf(w, "| of which the helper's own process (against the Go floor server) | %.2f× | |\n", hm/gm)
+		fmt.Fprintf(w, "| of which the agent's answer (helper against the agent / against the Go floor server) | %.2f× | |\n", km/hm)
+	}
 	if c := r.find("get", "git credential-cache"); k != nil && c != nil {
 		v := summarize(k.wall).med / summarize(c.wall).med
 		fmt.Fprintf(w, "| helper get against git credential-cache get (reported) | %.2f× | |\n", v)
