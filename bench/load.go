@@ -16,6 +16,8 @@ import (
 
 // loadRun is one load measurement against the agent.
 type loadRun struct {
+	// floor marks a row against the Go floor server, not the agent.
+	floor      bool
 	clients    int
 	persistent bool
 	tokens     int
@@ -45,7 +47,9 @@ type memory struct {
 // many and measures memory and one more run.
 func loadSuite(ag *agentproc.Agent, dur time.Duration, many int, r *report) ([]loadRun, error) {
 	pid := ag.PID()
-	time.Sleep(200 * time.Millisecond)
+	// Idle: past the agent's quiet spell (ReleaseIdle, 2 s, checked on a
+	// 2 s tick), after which it has given back what the rounds grew.
+	time.Sleep(4500 * time.Millisecond)
 	var err error
 	if r.mem.idle, _, err = agentproc.Memory(pid); err != nil {
 		return nil, err
@@ -100,6 +104,18 @@ func loadSuite(ag *agentproc.Agent, dur time.Duration, many int, r *report) ([]l
 		runs = append(runs, lr)
 	}
 	_ = os.Truncate(ag.AuditPath(), 0)
+	// The Go floor server, which answers at once, under the same load.
+	if floorSocket != "" {
+		for _, persistent := range []bool{false, true} {
+			lr, err := load(floorSocket, floorPID, req, 8, persistent, dur)
+			if err != nil {
+				return nil, err
+			}
+			lr.floor = true
+			fmt.Fprintf(os.Stderr, "bench: %3d clients persistent=%-5v %8.0f req/s p50 %v p99 %v (Go floor server)\n", 8, persistent, lr.rate(), lr.p50, lr.p99)
+			runs = append(runs, lr)
+		}
+	}
 	return runs, nil
 }
 

@@ -97,7 +97,7 @@ func run(bin string, rounds, warm int, loadDur time.Duration, tokens int, out st
 	fmt.Fprintf(os.Stderr, "bench: %d warm-up and %d timed rounds of %d processes\n", warm, rounds, len(procs))
 	timeRounds(procs, warm, rounds)
 	for _, p := range procs {
-		if p.skip == "" {
+		if p.skip == "" && len(p.then) == 0 {
 			p.measureRSS(filepath.Join(tmp, "rss"), 10)
 		}
 	}
@@ -129,6 +129,9 @@ type proc struct {
 	name  string
 	group string // "get" or "fill"
 	argv  []string
+	// then, if set, runs after argv with argv's output on its stdin (git
+	// credential approve after fill); the run's figures cover both.
+	then  []string
 	env   []string
 	stdin []byte
 	// want is what stdout must contain for a run to count.
@@ -141,7 +144,7 @@ type proc struct {
 	fails  int
 }
 
-func (p *proc) runOnce() (time.Duration, *os.ProcessState, []byte, error) {
+func (p *proc) runOnce() (time.Duration, time.Duration, []byte, error) {
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Env = p.env
 	cmd.Stdin = bytes.NewReader(p.stdin)
@@ -149,13 +152,25 @@ func (p *proc) runOnce() (time.Duration, *os.ProcessState, []byte, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
 	err := cmd.Run()
+	ps := cmd.ProcessState
+	var cpu time.Duration
+	if len(p.then) > 0 && err == nil {
+		cpu = ps.UserTime() + ps.SystemTime()
+		next := exec.Command(p.then[0], p.then[1:]...)
+		next.Env, next.Stdin, next.Stderr = p.env, bytes.NewReader(stdout.Bytes()), &stderr
+		err = next.Run()
+		ps = next.ProcessState
+	}
 	d := time.Since(t0)
+	if ps != nil {
+		cpu += ps.UserTime() + ps.SystemTime()
+	}
 	if err == nil && !bytes.Contains(stdout.Bytes(), []byte(p.want)) {
 		err = fmt.Errorf("no %q in its output; stderr: %s", p.want, firstLine(stderr.String()))
 	} else if err != nil {
 		err = fmt.Errorf("%w; stderr: %s", err, firstLine(stderr.String()))
 	}
-	return d, cmd.ProcessState, stdout.Bytes(), err
+	return d, cpu, stdout.Bytes(), err
 }
 
 func firstLine(s string) string {
@@ -172,13 +187,13 @@ func (p *proc) check() string {
 }
 
 func (p *proc) record() {
-	d, ps, _, err := p.runOnce()
+	d, cpu, _, err := p.runOnce()
 	if err != nil {
 		p.fails++
 		return
 	}
 	p.wall = append(p.wall, d)
-	p.cpu = append(p.cpu, ps.UserTime()+ps.SystemTime())
+	p.cpu = append(p.cpu, cpu)
 }
 
 // measureRSS runs p through the small rss starter (bench/rss) n times and
@@ -255,27 +270,51 @@ func contenders(tmp, bin string, ag *agentproc.Agent) ([]*proc, func(), error) {
 		return &proc{name: name, group: "fill", env: env, stdin: gitInput, want: "password=",
 			argv: []string{"git", "-c", "credential.helper=", "-c", "credential.helper=" + helper, "credential", "fill"}}
 	}
+	// fetch is what git runs around a fetch that needed a credential:
+	// fill, then approve with what fill printed.
+	fetch := func(name, helper string, env []string) *proc {
+		p := fill(name, helper, env)
+		p.group = "fetch"
+		p.then = slices.Clone(p.argv)
+		p.then[len(p.then)-1] = "approve"
+		return p
+	}
 	var procs []*proc
 
 	// The floor: a static Go binary that starts and exits.
 	floor := filepath.Join(tmp, "floor")
-	for _, tool := range []string{"floor", "rss"} {
+	for _, tool := range []string{"floor", "rss", "floorsrv"} {
 		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, tool), "./bench/"+tool)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := build.CombinedOutput(); err != nil {
 			return nil, cleanup, fmt.Errorf("build %s: %v: %s", tool, err, b)
 		}
 	}
+	// The Go floor: the same static binary, doing one round trip over a
+	// Unix socket to a Go server that answers at once (bench/floorsrv).
+	floorSock := filepath.Join(tmp, "floor.sock")
+	srv, err := startFloorServer(filepath.Join(tmp, "floorsrv"), floorSock)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	cleanups = append(cleanups, func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	floorPID, floorSocket = srv.Process.Pid, floorSock
+	genv := append(slices.Clone(gitEnv), "FLOOR_SOCKET="+floorSock)
 	procs = append(procs,
 		&proc{name: "floor (static Go, does nothing)", group: "get", argv: []string{floor, "get"}, env: gitEnv, stdin: gitInput, want: "password="},
-		fill("floor", floor, gitEnv))
+		&proc{name: goFloor + " (static Go, one socket round trip)", group: "get", argv: []string{floor, "get"}, env: genv, stdin: gitInput, want: "password="},
+		fill("floor", floor, gitEnv), fill(goFloor, floor, genv), fetch(goFloor, floor, genv))
 
 	// keyfob.
 	helper := filepath.Join(bin, "git-credential-keyfob")
 	kenv := append(slices.Clone(gitEnv), "KEYFOB_SOCKET="+ag.Socket)
 	procs = append(procs,
 		&proc{name: "git-credential-keyfob get", group: "get", argv: []string{helper, "get"}, env: kenv, stdin: gitInput, want: "password="},
-		fill("keyfob", helper, kenv))
+		// The helper against the Go floor server: what the helper's own
+		// process costs over the Go floor, the agent's share left out.
+		&proc{name: "helper get, answered by the Go floor server", group: "get", argv: []string{helper, "get"},
+			env: append(slices.Clone(gitEnv), "KEYFOB_SOCKET="+floorSocket), stdin: gitInput, want: "password="},
+		fill("keyfob", helper, kenv), fetch("keyfob", helper, kenv))
 
 	// git credential-cache, with its daemon started by a store.
 	sock := filepath.Join(tmp, "cache", "socket")
@@ -295,8 +334,9 @@ func contenders(tmp, bin string, ag *agentproc.Agent) ([]*proc, func(), error) {
 	})
 	procs = append(procs,
 		&proc{name: "git credential-cache get", group: "get", argv: append(slices.Clone(cacheArgs), "get"), env: gitEnv, stdin: gitInput, want: "password=", skip: cacheSkip},
-		fill("credential-cache", "cache --timeout=86400 --socket="+sock, gitEnv))
-	procs[len(procs)-1].skip = cacheSkip
+		fill("credential-cache", "cache --timeout=86400 --socket="+sock, gitEnv),
+		fetch("credential-cache", "cache --timeout=86400 --socket="+sock, gitEnv))
+	procs[len(procs)-1].skip, procs[len(procs)-2].skip = cacheSkip, cacheSkip
 
 	// git-credential-libsecret, built from git's contrib source, against
 	// the session's gnome-keyring.

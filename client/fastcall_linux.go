@@ -13,13 +13,19 @@ import (
 // SO_RCVTIMEO instead of deadlines. Who serves the socket is checked as
 // Dial checks it (trust.go): one lstat before connect, one getsockopt after.
 //
-// Only requests made of an op and a credential take this path; others go
-// through Call.
+// Only requests made of an op, a credential and (store) git's password
+// and refresh token take this path; others go through Call.
 func gitCall(path string, r *Request) (*Response, error) {
-	if r.Name != "" || r.Meta != nil || !r.Secret.IsZero() || !r.Refresh.IsZero() {
+	if r.Name != "" || r.Meta != nil || r.Grant != nil || r.App != nil {
 		return Call(path, r)
 	}
 	op := r.Op
+	req, ok := gitRequestLine(op, r.Cred, r.Secret, r.Refresh)
+	if !ok {
+		return Call(path, r)
+	}
+	// The line may hold git's password (store).
+	defer clear(req)
 	if err := beforeDial(path); err != nil {
 		return nil, err
 	}
@@ -40,16 +46,15 @@ func gitCall(path string, r *Request) (*Response, error) {
 	if err := verifyPeer(path, fd); err != nil {
 		return nil, err
 	}
-	req := appendGitRequest(make([]byte, 0, 256), op, r.Cred)
-	for len(req) > 0 {
-		n, err := syscall.Write(fd, req)
+	for rest := req; len(rest) > 0; {
+		n, err := syscall.Write(fd, rest)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("send %s request: %w", op, timeoutErr(err))
 		}
-		req = req[n:]
+		rest = rest[n:]
 	}
 	line := make([]byte, 0, 1024)
 	for {

@@ -117,3 +117,36 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// gitRequestLine is the wire line for a request of op, cred and, for
+// store, git's password and refresh token: byte for byte what
+// EncodeRequest writes ("secret", then "refresh", last). The line is
+// allocated once, with room for the secrets escaped at worst, so no
+// partial copy of one is left behind; the caller clears it once sent. ok
+// is false when the line would pass MaxMessage (Call then refuses it).
+func gitRequestLine(op string, c *Credential, secret, refresh Secret) (line []byte, ok bool) {
+	body := appendGitRequest(make([]byte, 0, 256), op, c)
+	if secret.IsZero() && refresh.IsZero() {
+		return body, len(body) <= MaxMessage
+	}
+	if len(body)+secret.Len()+refresh.Len() > MaxMessage {
+		return nil, false
+	}
+	body = body[:len(body)-2] // "}\n"
+	b := make([]byte, 0, len(body)+len(`,"secret":,"refresh":}`)+4+1+6*(secret.Len()+refresh.Len()))
+	b = append(b, body...)
+	if !secret.IsZero() {
+		b = append(b, `,"secret":`...)
+		b = secret.AppendJSON(b)
+	}
+	if !refresh.IsZero() {
+		b = append(b, `,"refresh":`...)
+		b = refresh.AppendJSON(b)
+	}
+	b = append(b, '}', '\n')
+	if len(b) > MaxMessage {
+		clear(b)
+		return nil, false
+	}
+	return b, true
+}

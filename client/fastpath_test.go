@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -110,4 +111,42 @@ func FuzzDecodeGitResponse(f *testing.F) {
 			t.Fatalf("decodeGitResponse(%q) = %v, DecodeResponse = %v", line, ferr, serr)
 		}
 	})
+}
+
+// FuzzGitRequestLine: with git's password and refresh token (store), the
+// helper's line is EncodeRequest's, byte for byte.
+func FuzzGitRequestLine(f *testing.F) {
+	f.Add("store", "github.com", "bot", "ghp_not-a-real-token", "", int64(0))
+	f.Add("store", "h", "", "p\"w\\\x00<&>\u2028\xff", "refresh\n", int64(4102444799))
+	f.Add("erase", "h", "u", "", "", int64(-1))
+	f.Fuzz(func(t *testing.T, op, host, user, secret, refresh string, expiry int64) {
+		c := &Credential{Protocol: "https", Host: host, Username: user, PasswordExpiryUTC: expiry, PasswordFP: "sha256:00"}
+		req := &Request{V: Version, Op: op, Cred: c, Secret: NewSecret(secret), Refresh: NewSecret(refresh)}
+		want, err := EncodeRequest(req)
+		got, ok := gitRequestLine(op, c, req.Secret, req.Refresh)
+		if err != nil {
+			if ok {
+				t.Fatalf("EncodeRequest refused (%v), gitRequestLine wrote %q", err, got)
+			}
+			return
+		}
+		if !ok || !bytes.Equal(got, want) {
+			t.Fatalf("gitRequestLine = %q, %v\nwant %q", got, ok, want)
+		}
+	})
+}
+
+// TestGitCallKnowsEveryRequestField fails when Request gains a field:
+// gitCall sends only an op, a credential and the two secrets by hand, and
+// must send any other field through Call.
+func TestGitCallKnowsEveryRequestField(t *testing.T) {
+	var got []string
+	rt := reflect.TypeFor[Request]()
+	for i := range rt.NumField() {
+		got = append(got, rt.Field(i).Name)
+	}
+	want := []string{"V", "Op", "Cred", "Name", "Meta", "Grant", "App", "Secret", "Refresh"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Request's fields are %v, gitCall (fastcall_linux.go) knows %v: send a new field through Call there, then add it here", got, want)
+	}
 }

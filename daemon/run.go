@@ -161,7 +161,9 @@ func Run(ctx context.Context, o Options) error {
 	// Grants are in memory only: they end, and their sockets and files go,
 	// when the agent stops (docs/sandboxes.md).
 	grants := grant.New(grant.Config{Agent: a, Log: log, Dir: grantDir(socket)})
-	srv := &server.Server{Handler: grants, Log: log}
+	// ReleaseIdle: an idle agent gives back what a burst of requests
+	// grew (docs/benchmarks.md measures idle RSS).
+	srv := &server.Server{Handler: grants, Log: log, ReleaseIdle: 2 * time.Second}
 	log.Info("serving", zap.String("socket", socket), zap.String("backend", o.Backend), zap.String("state", a.Summary()))
 	endSession := startSession(ctx, a, log)
 	var checks sync.WaitGroup

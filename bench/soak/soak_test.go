@@ -263,6 +263,25 @@ func TestSoakMixedRequests(t *testing.T) {
 	var nValid, nBad, nUnknown atomic.Int64
 	var errs sync.Map
 	var wg sync.WaitGroup
+	// The agent's RSS at each tenth of the stream, reported (never a
+	// pass/fail check): it should stay flat once the first requests have
+	// grown the heap to its working size.
+	var done atomic.Int64
+	rss := make([]int64, 0, 11)
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for next := 0; next <= 10; {
+			if n := done.Load(); n >= int64(next*total/10) {
+				if m, _, err := agentproc.Memory(a.PID()); err == nil {
+					rss = append(rss, m)
+				}
+				next++
+				continue
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -290,6 +309,7 @@ func TestSoakMixedRequests(t *testing.T) {
 					line = malformed[rng.IntN(len(malformed))]
 				}
 				resp, err := exchange(c, r, line, 10*time.Second)
+				done.Add(1)
 				if err != nil {
 					errs.Store(fmt.Sprintf("request %d: %v", i, err), true)
 					c.Close()
@@ -317,7 +337,13 @@ func TestSoakMixedRequests(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	<-sampled
 	errs.Range(func(k, _ any) bool { t.Error(k); return true })
+	var kib []string
+	for _, m := range rss {
+		kib = append(kib, fmt.Sprint(m>>10))
+	}
+	t.Logf("agent VmRSS (KiB) at each tenth of %d requests: %s", total, strings.Join(kib, " "))
 
 	lines := auditLines(t, a.AuditPath())
 	seen := map[string]int{}

@@ -50,3 +50,24 @@ func BenchmarkGet1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetAudited measures the agent's share of one git get with one
+// token: dispatch, policy, the audit line written to its file, the answer.
+func BenchmarkGetAudited(b *testing.B) {
+	f := newFixture(b)
+	f.a.Wait()
+	toks := loaded{{Name: "work", Secret: client.NewSecret("ghp_benchmark000000000000"),
+		Meta: store.Meta{Hosts: []string{"github.com"}, Username: DefaultUsername}}}
+	if _, err := f.a.vault.Unlock(toks); err != nil {
+		b.Fatal(err)
+	}
+	req := get("github.com", "")
+	b.ReportAllocs()
+	for b.Loop() {
+		r := f.a.Handle(b.Context(), me, req)
+		if r.Code != "" {
+			b.Fatal(r.Error)
+		}
+		r.Secret.Wipe()
+	}
+}

@@ -7,7 +7,6 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -161,9 +160,10 @@ func clip(s string, n int) string {
 // into a file that no longer has a name; with a size cap it rotates the
 // file itself (SetRotation).
 type Log struct {
-	mu   sync.Mutex
-	f    *os.File
-	core zapcore.Core
+	mu sync.Mutex
+	f  *os.File
+	// fi is f's identity when it was opened; nil if it could not be read.
+	fi   os.FileInfo
 	path string
 	// maxSize and keep are the rotation: 0 never rotates.
 	maxSize int64
@@ -190,19 +190,15 @@ func (l *Log) open() error {
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().Perm()&0o077 != 0 {
 		f.Close()
 		return fmt.Errorf("audit log %s is readable by others (mode %04o): run chmod 600 %s", l.path, fi.Mode().Perm(), l.path)
 	}
-	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{
-		TimeKey:    FieldTime,
-		EncodeTime: zapcore.RFC3339NanoTimeEncoder,
-		LineEnding: "\n",
-	})
 	if l.f != nil {
 		l.f.Close()
 	}
-	l.f, l.core = f, zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.DebugLevel)
+	l.f, l.fi = f, fi
 	return nil
 }
 
@@ -231,21 +227,23 @@ func (l *Log) Reopen() error {
 // names another file or none, and rotates a file at its size cap. It
 // returns where the next line starts.
 func (l *Log) current() (int64, error) {
-	open, err := l.f.Stat()
-	if err != nil {
-		return 0, err
-	}
+	// One stat of the name per line: the open file's identity is kept
+	// from when it was opened (an inode cannot be reused while this log
+	// holds it open), and the name's size is then the open file's.
 	named, err := os.Stat(l.path)
-	if err != nil || !os.SameFile(open, named) {
+	if err != nil || l.fi == nil || !os.SameFile(l.fi, named) {
 		// Renamed or removed: the next line goes to a file of that name.
 		if err := l.open(); err != nil {
 			return 0, err
 		}
+		if named, err = l.f.Stat(); err != nil {
+			return 0, err
+		}
+		l.fi = named
 	}
-	end, err := l.f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, err
-	}
+	// O_APPEND, and only this log writes, under l.mu: the file's
+	// size is where the next line starts.
+	end := named.Size()
 	if l.maxSize > 0 && end >= l.maxSize {
 		if err := l.rotate(); err != nil {
 			return 0, err
@@ -291,7 +289,14 @@ func (l *Log) Write(e Event) error {
 	// A full disk can take part of a line before failing (ENOSPC after a
 	// short write). Cut the file back to where the line began, so the next
 	// line does not start in the middle of this one.
-	err = l.core.Write(zapcore.Entry{Time: e.Time}, []zapcore.Field{{Type: zapcore.InlineMarshalerType, Interface: e}})
+	bp := lineBufs.Get().(*[]byte)
+	line := e.appendLine((*bp)[:0])
+	_, err = l.f.Write(line)
+	clear(line)
+	if cap(line) <= 64<<10 {
+		*bp = line[:0]
+		lineBufs.Put(bp)
+	}
 	if err != nil {
 		_ = l.f.Truncate(end)
 		return fmt.Errorf("write audit log %s: %w", l.path, err)

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,6 +44,10 @@ type Server struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds each answer; 0 means 5s.
 	WriteTimeout time.Duration
+	// ReleaseIdle, if set, returns the heap's free pages to the kernel
+	// once no connection has come for that long (once per quiet spell):
+	// what serving grew does not stay resident while the agent idles.
+	ReleaseIdle time.Duration
 
 	wg sync.WaitGroup
 }
@@ -68,7 +74,19 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 		}
 		mu.Unlock()
 	}()
+	work := make(chan job)
+	var idle atomic.Int32
+	var accepted atomic.Uint64
+	if s.ReleaseIdle > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.releaseWhenIdle(ctx, &accepted)
+		}()
+	}
 	defer s.wg.Wait()
+	// Before the wait: idle workers see the close and end.
+	defer close(work)
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -86,6 +104,7 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		accepted.Add(1)
 		peer, err := peercred.Get(c)
 		if err != nil {
 			s.Handler.Refused(peercred.Cred{UID: -1}, "peer credentials: "+err.Error())
@@ -97,9 +116,7 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			c.Close()
 			continue
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
+		if !acquire(sem) {
 			s.Log.Warn("connection refused: too many connections", zap.Int("max", maxConns))
 			s.reply(c, &client.Response{Code: client.CodeUnavailable, Error: "agent busy: too many connections"})
 			c.Close()
@@ -108,16 +125,100 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 		mu.Lock()
 		conns[c] = struct{}{}
 		mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() { <-sem }()
-			s.serveConn(ctx, c, peer)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
+		j := job{c, peer}
+		select {
+		case work <- j: // an idle worker takes it
+		default:
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				// The reader, too, is kept for the next connection.
+				r := bufio.NewReaderSize(nil, 4096)
+				for {
+					r.Reset(j.c)
+					s.serveConn(ctx, j.c, j.peer, r)
+					// Bytes the peer sent past its last line are
+					// wiped before the buffer serves another.
+					if n := r.Buffered(); n > 0 {
+						b, _ := r.Peek(n)
+						clear(b)
+					}
+					r.Reset(nil)
+					mu.Lock()
+					delete(conns, j.c)
+					mu.Unlock()
+					j.c.Close()
+					<-sem
+					if idle.Add(1) > maxIdle {
+						idle.Add(-1)
+						return
+					}
+					var ok bool
+					j, ok = <-work
+					idle.Add(-1)
+					if !ok {
+						return
+					}
+				}
+			}()
+		}
+	}
+}
+
+// maxIdle is how many goroutines that served a connection wait for the
+// next one. A new goroutine's stack starts small and grows, copied, as a
+// request goes deeper; one kept from the last connection has grown
+// already, which is most of a one-shot request's runtime cost.
+const maxIdle = 16
+
+// job is an accepted connection and its peer.
+type job struct {
+	c    *net.UnixConn
+	peer peercred.Cred
+}
+
+// releaseWhenIdle frees memory to the kernel each time accepted has not
+// moved for a whole ReleaseIdle, until ctx ends.
+func (s *Server) releaseWhenIdle(ctx context.Context, accepted *atomic.Uint64) {
+	t := time.NewTicker(s.ReleaseIdle)
+	defer t.Stop()
+	var last, released uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := accepted.Load()
+		if n == last && n != released {
+			debug.FreeOSMemory()
+			released = n
+		}
+		last = n
+	}
+}
+
+// busyWait is how long a connection over MaxConns waits for a slot
+// before it is refused. One-shot clients close as soon as they have their
+// answer, and a slot frees once the agent reads that close: under a burst,
+// slots free by the thousand each second, so a short wait answers what
+// would otherwise be refused, and a real overload is still refused soon.
+const busyWait = 50 * time.Millisecond
+
+// acquire takes a slot of sem, waiting up to busyWait for one.
+func acquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(busyWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
@@ -128,12 +229,11 @@ func (s *Server) allowed(uid int) bool {
 	return s.AllowUID(uid)
 }
 
-func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred) {
+func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred, r *bufio.Reader) {
 	idle := s.IdleTimeout
 	if idle == 0 {
 		idle = 10 * time.Second
 	}
-	r := bufio.NewReaderSize(c, 4096)
 	for ctx.Err() == nil {
 		_ = c.SetReadDeadline(time.Now().Add(idle))
 		line, err := client.ReadLine(r)

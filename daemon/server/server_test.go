@@ -47,7 +47,7 @@ type fixture struct {
 	stop  func()
 }
 
-func start(t *testing.T, srv *Server, opts listen.Options) *fixture {
+func start(t testing.TB, srv *Server, opts listen.Options) *fixture {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "kf")
 	if err != nil {
@@ -87,7 +87,8 @@ func start(t *testing.T, srv *Server, opts listen.Options) *fixture {
 
 func TestServesAndStopsWithoutLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
-	f := start(t, &Server{}, listen.Options{})
+	// ReleaseIdle's goroutine, too, must end with Serve.
+	f := start(t, &Server{ReleaseIdle: time.Millisecond}, listen.Options{})
 	// An idle connection must not keep Serve from returning.
 	idle, err := net.Dial("unix", f.sock)
 	if err != nil {

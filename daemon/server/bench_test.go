@@ -1,0 +1,73 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"testing"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/daemon/listen"
+)
+
+// benchGet starts an agent holding one token and returns its socket and
+// the bytes of git's get for it.
+func benchGet(b *testing.B) (*fixture, []byte) {
+	f := start(b, &Server{}, listen.Options{})
+	b.Cleanup(f.stop)
+	f.a.Wait()
+	add := &client.Request{Op: client.OpAdd, Name: "work", Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}
+	if r, err := client.Call(f.sock, add); err != nil || r.Code != "" {
+		b.Fatalf("add: %v %v", r, err)
+	}
+	req, err := client.EncodeRequest(&client.Request{V: client.Version, Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, req
+}
+
+// BenchmarkOneShotGet measures a git get as the helper makes it, one
+// connection per request, over the real socket, audit on: accept, peer
+// check, decode, policy, the audit line, the answer. Client and agent share
+// the process, so ns/op is both sides; allocs/op too.
+func BenchmarkOneShotGet(b *testing.B) {
+	f, req := benchGet(b)
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("unix", f.sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		n, err := c.Read(buf)
+		if err != nil || !bytes.Contains(buf[:n], []byte(`"secret"`)) {
+			b.Fatalf("get: %q %v", buf[:n], err)
+		}
+		c.Close()
+	}
+}
+
+// BenchmarkPersistentGet is BenchmarkOneShotGet on one connection.
+func BenchmarkPersistentGet(b *testing.B) {
+	f, req := benchGet(b)
+	c, err := net.Dial("unix", f.sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		line, err := r.ReadSlice('\n')
+		if err != nil || !bytes.Contains(line, []byte(`"secret"`)) {
+			b.Fatalf("get: %q %v", line, err)
+		}
+	}
+}
