@@ -16,7 +16,7 @@ import (
 // Only requests made of an op, a credential and (store) git's password
 // and refresh token take this path; others go through Call.
 func gitCall(path string, r *Request) (*Response, error) {
-	if r.Name != "" || r.Meta != nil || r.Grant != nil || r.App != nil {
+	if r.Name != "" || r.Meta != nil || r.Grant != nil || r.App != nil || r.Login != nil {
 		return Call(path, r)
 	}
 	op := r.Op

@@ -145,8 +145,24 @@ func TestGitCallKnowsEveryRequestField(t *testing.T) {
 	for i := range rt.NumField() {
 		got = append(got, rt.Field(i).Name)
 	}
-	want := []string{"V", "Op", "Cred", "Name", "Meta", "Grant", "App", "Secret", "Refresh"}
+	want := []string{"V", "Op", "Cred", "Name", "Meta", "Grant", "App", "Login", "Secret", "Refresh"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Request's fields are %v, gitCall (fastcall_linux.go) knows %v: send a new field through Call there, then add it here", got, want)
+	}
+}
+
+// TestGitResponseKnowsEveryField fails when Response gains a field: the
+// fast encoder (fastresp.go) writes some fields and falls back on the
+// exact encoder for the others, and a new one must be one or the other.
+func TestGitResponseKnowsEveryField(t *testing.T) {
+	var got []string
+	rt := reflect.TypeFor[Response]()
+	for i := range rt.NumField() {
+		got = append(got, rt.Field(i).Name)
+	}
+	want := []string{"V", "Code", "Error", "Hint", "Username", "Token", "Fingerprint", "Route", "Reason", "Expiry", "Warnings", "Tokens", "Apps",
+		"Candidates", "Status", "Grants", "Login", "Secret", "Refresh", "Remembered", "PasswordExpired", "MintFailed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Response's fields are %v, encodeGitResponse (fastresp.go) knows %v: write a new field there or fall back for it, then add it here", got, want)
 	}
 }

@@ -20,7 +20,7 @@ var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 // (encode then refuses it). The line is allocated once at its largest
 // size, so no partial copy of a secret is left behind by growing it.
 func encodeGitResponse(resp *Response) ([]byte, bool) {
-	if len(resp.Tokens) > 0 || len(resp.Apps) > 0 || len(resp.Candidates) > 0 || resp.Status != nil || len(resp.Grants) > 0 {
+	if len(resp.Tokens) > 0 || len(resp.Apps) > 0 || len(resp.Candidates) > 0 || resp.Status != nil || len(resp.Grants) > 0 || resp.Login != nil {
 		return nil, false
 	}
 	strs := [...]struct{ k, v string }{
