@@ -3,12 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/login"
 )
 
 // cmdLogin runs GitHub's device flow through the agent: the agent asks
@@ -35,100 +34,15 @@ func cmdLogin(e *env, args []string) error {
 		return usageError{"login needs --client-id ID (or --app NAME)"}
 	}
 	spec := &client.LoginSpec{ClientID: *clientID, App: *app, Host: *host, Scope: *scope}
-	start, err := callFor(&client.Request{Op: client.OpLoginStart, Login: spec}, loginCallTimeout)
+	resp, err := login.Run(callFor, spec, *name, *web, e.stderr, time.Sleep)
+	if errors.Is(err, login.ErrExpired) {
+		return hinted{err, "run keyfob login again, and enter the code in time"}
+	}
 	if err != nil {
 		return err
 	}
-	code := start.Secret
-	defer code.Wipe()
-	li := start.Login
-	if li == nil || code.IsZero() {
-		return errors.New("login: the agent answered no device code")
-	}
-	fmt.Fprintf(e.stderr, "keyfob: open %s and enter the code %s\n", li.VerificationURI, li.UserCode)
-	if *web {
-		if err := openBrowser(li.VerificationURI); err != nil {
-			fmt.Fprintf(e.stderr, "keyfob: warning: could not open a browser (%v); open the page yourself\n", err)
-		}
-	}
-	expires := time.Duration(li.ExpiresIn) * time.Second
-	if expires <= 0 {
-		expires = 15 * time.Minute
-	}
-	fmt.Fprintf(e.stderr, "keyfob: waiting for the approval (the code expires in %s)\n", expires.Round(time.Minute))
-	interval := pollInterval(li.Interval, 5*time.Second)
-	deadline := time.Now().Add(expires)
-	for {
-		time.Sleep(interval)
-		if time.Now().After(deadline) {
-			return hinted{errors.New("the device code expired before it was approved"), "run keyfob login again, and enter the code within " + expires.Round(time.Minute).String()}
-		}
-		dc := code.Clone()
-		resp, err := callFor(&client.Request{Op: client.OpLoginPoll, Name: *name, Login: spec, Secret: dc}, loginCallTimeout)
-		dc.Wipe()
-		if err != nil {
-			return err
-		}
-		if resp.Login != nil && resp.Login.Pending {
-			interval = pollInterval(resp.Login.Interval, interval)
-			continue
-		}
-		printWarnings(e, resp)
-		if len(resp.Tokens) == 0 {
-			return errors.New("login: the agent answered no token")
-		}
-		t := resp.Tokens[0]
-		fmt.Fprintf(e.stdout, "logged in: %s (%s) for %s%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ", "), loggedIn(t))
-		return nil
-	}
-}
-
-// loginCallTimeout bounds one login request: the agent calls GitHub's web
-// base, then its API, each within 20 s.
-const loginCallTimeout = 50 * time.Second
-
-// pollInterval is the wait the agent passed on (seconds), else def.
-func pollInterval(sec int64, def time.Duration) time.Duration {
-	if sec > 0 {
-		return time.Duration(sec) * time.Second
-	}
-	return def
-}
-
-// loggedIn describes a new user token.
-func loggedIn(t client.TokenInfo) string {
-	var s []string
-	if t.Login != "" {
-		s = append(s, "as "+t.Login)
-	}
-	s = append(s, cmpOrStr(t.Kind, "user"))
-	if !t.Expires.IsZero() {
-		s = append(s, "expires "+t.Expires.UTC().Format(time.DateTime)+" UTC")
-	}
-	if !t.RefreshExpires.IsZero() {
-		s = append(s, "refresh token valid until "+t.RefreshExpires.UTC().Format(time.DateOnly))
-	}
-	return "; " + strings.Join(s, ", ")
-}
-
-func cmpOrStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// openBrowser opens url with the desktop's opener. The URL is GitHub's
-// verification page: no secret.
-func openBrowser(url string) error {
-	opener := "xdg-open"
-	if runtime.GOOS == "darwin" {
-		opener = "open"
-	}
-	cmd := exec.Command(opener, url)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go func() { _ = cmd.Wait() }()
+	printWarnings(e, resp)
+	t := resp.Tokens[0]
+	fmt.Fprintf(e.stdout, "logged in: %s (%s) for %s%s\n", t.Name, t.Masked, strings.Join(t.Hosts, ", "), login.Describe(t))
 	return nil
 }
