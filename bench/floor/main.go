@@ -28,7 +28,7 @@ func main() {
 func roundTrip(sock string) bool {
 	var in [4096]byte
 	_, _ = os.Stdin.Read(in[:])
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|sockCloexec, 0)
 	if err != nil {
 		return false
 	}
