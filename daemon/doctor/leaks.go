@@ -60,7 +60,7 @@ func (r *report) leaks(p leakPlaces) {
 				continue // gh keeps it in a keyring, not in a file
 			}
 			found++
-			r.problem(CheckLeaks, fmt.Sprintf("a plaintext token (%s) for %s at %s", mask(f.Secret), f.Host, f.Location()),
+			r.problem(CheckLeaks, fmt.Sprintf("a plaintext token (%s) for %s at %s", client.Mask(f.Secret), f.Host, f.Location()),
 				"keyfob import "+kind+" --remove")
 		}
 	}
@@ -80,7 +80,7 @@ func (r *report) leaks(p leakPlaces) {
 		switch k {
 		case "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN":
 			if v != "" {
-				r.problem(CheckLeaks, fmt.Sprintf("%s is exported in this shell (%s): every process started from it holds the token", k, mask(client.NewSecret(v))),
+				r.problem(CheckLeaks, fmt.Sprintf("%s is exported in this shell (%s): every process started from it holds the token", k, client.Mask(client.NewSecret(v))),
 					"unset "+k+" and run gh as keyfob exec -- gh …")
 			}
 		}
@@ -143,20 +143,4 @@ func (r *report) perms(p leakPlaces) {
 		r.problem(CheckLeaks, fmt.Sprintf("the agent's socket %s is mode %04o (grants' sockets may be; the agent's may not)", p.socket, fi.Mode().Perm()),
 			"chmod 600 "+p.socket+", and check what made it so")
 	}
-}
-
-// mask shows a secret as its known prefix and last four characters.
-func mask(s client.Secret) string {
-	b := s.Bytes()
-	if len(b) < 12 {
-		return "****"
-	}
-	prefix := ""
-	for _, p := range []string{"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-"} {
-		if strings.HasPrefix(string(b[:len(p)]), p) {
-			prefix = p
-			break
-		}
-	}
-	return prefix + "****" + string(b[len(b)-4:])
 }
