@@ -12,6 +12,7 @@ import (
 
 	"github.com/keyfob/keyfob/bench/internal/agentproc"
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // loadRun is one load measurement against the agent.
@@ -54,11 +55,8 @@ func loadSuite(ag *agentproc.Agent, dur time.Duration, many int, r *report) ([]l
 	if r.mem.idle, _, err = agentproc.Memory(pid); err != nil {
 		return nil, err
 	}
-	req, err := client.EncodeRequest(&client.Request{V: client.Version, Op: client.OpGet,
-		Cred: &client.Credential{Protocol: "https", Host: host}})
-	if err != nil {
-		return nil, err
-	}
+	// What git-credential-keyfob sends for git's get.
+	req := pump.AppendRequest(nil, "get", []byte("protocol=https\nhost="+host+"\n"))
 	var runs []loadRun
 	for _, persistent := range []bool{false, true} {
 		for _, n := range []int{1, 8, 64, 512} {
@@ -154,8 +152,7 @@ func load(socket string, pid int, req []byte, n int, persistent bool, dur time.D
 				_ = c.SetDeadline(t0.Add(10 * time.Second))
 				ok := false
 				if _, err := c.Write(req); err == nil {
-					line, err := br.ReadSlice('\n')
-					ok = err == nil && !bytes.Contains(line, []byte(`"code"`))
+					ok = readAnswer(br)
 				}
 				d := time.Since(t0)
 				if !persistent || !ok {
@@ -194,4 +191,22 @@ func load(socket string, pid int, req []byte, n int, persistent bool, dur time.D
 		lr.p99 = all[len(all)*99/100]
 	}
 	return lr, nil
+}
+
+// readAnswer reads one answer in git's terms (client/pump's framing) and
+// reports whether it carried a password.
+func readAnswer(br *bufio.Reader) bool {
+	got := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return false
+		}
+		if bytes.HasPrefix(line, []byte("o password=")) {
+			got = true
+		}
+		if line[0] == 'x' {
+			return got
+		}
+	}
 }

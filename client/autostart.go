@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // Helper autostart: when git asks for a credential and nothing answers on
@@ -104,17 +106,11 @@ func privateDir(dir string) error {
 // agentExe finds keyfob: beside this executable first (an install puts
 // the helper and keyfob in one directory), then on PATH.
 func agentExe() (string, error) {
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "keyfob")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("keyfob")
+	p, err := pump.KeyfobExe()
 	if err != nil {
 		return "", fmt.Errorf("find keyfob to start the agent: %w", err)
 	}
-	return filepath.Abs(p)
+	return p, nil
 }
 
 // spawn starts exe serve detached and waits until path answers or the

@@ -4,12 +4,9 @@ package client
 
 import (
 	"errors"
-	"os"
 	"syscall"
 	"time"
 )
-
-func ownerUID(os.FileInfo) (int, bool) { return 0, false }
 
 func lockFile(string, time.Duration) (func(), error) {
 	return nil, errors.New("helper autostart is not supported on this system")

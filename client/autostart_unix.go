@@ -10,14 +10,6 @@ import (
 	"time"
 )
 
-func ownerUID(fi os.FileInfo) (int, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return int(st.Uid), true
-}
-
 // lockFile takes an exclusive flock on path, waiting at most timeout. The
 // kernel drops the lock when the process exits, so a crashed helper never
 // leaves it held.

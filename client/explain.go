@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // StartHint says how to start an agent that is not running.
-const StartHint = "start it with: keyfob serve (or systemctl --user start keyfob.socket)"
+const StartHint = pump.StartHint
 
 // Explain puts a failed Call to the agent at path, for op, in the user's
 // terms, with what to do about it. The agent's own answers (*Error) and a

@@ -5,10 +5,12 @@ import (
 	"unicode/utf8"
 )
 
-// The agent decodes every git request it answers. encoding/json's
-// reflection is most of that cost, so DecodeRequest first tries
-// decodeGitRequest: a parser for exactly the lines the helper writes
-// (appendGitRequest) whose strings need no unescaping. Anything else (a
+// The agent decodes every wire request for a credential (keyfob exec,
+// keyfob token, and git-credential-keyfob's fallback, keyfob
+// git-credential). encoding/json's reflection is most of that cost, so
+// DecodeRequest first tries decodeGitRequest: a parser for exactly the
+// lines EncodeRequest writes for an op and a credential whose strings
+// need no unescaping. Anything else (a
 // space, an escape, a key out of this set, a duplicate key, a secret, a
 // boolean) falls back to the exact decoder, which decides. Where the fast
 // parser accepts a line, its Request is the one the exact decoder makes

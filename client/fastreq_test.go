@@ -2,6 +2,7 @@ package client
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -38,12 +39,15 @@ func FuzzGitRequestMatchesDecode(f *testing.F) {
 	})
 }
 
-// TestGitRequestFastPath checks the helper's own lines take the fast path,
-// and that lines it must not take fall back.
+// TestGitRequestFastPath checks that lines of get's shape take the fast
+// path, and that lines it must not take fall back.
 func TestGitRequestFastPath(t *testing.T) {
 	c := &Credential{Protocol: "https", Host: "github.com", Path: "acme/app.git", Username: "x-access-token", PasswordFP: "sha256:ab", State: "keyfob:work:ab"}
 	for _, op := range []string{OpGet, OpStore, OpErase} {
-		line := appendGitRequest(nil, op, c)
+		line, err := EncodeRequest(&Request{V: Version, Op: op, Cred: c})
+		if err != nil {
+			t.Fatal(err)
+		}
 		got, ok := decodeGitRequest(line)
 		if !ok || got.Op != op || !reflect.DeepEqual(got.Cred, c) {
 			t.Errorf("%s: fast path = %+v, %v", line, got, ok)
@@ -89,4 +93,20 @@ func FuzzGitResponseMatchesEncode(f *testing.F) {
 			t.Fatalf("\nfast %q\nwant %q (%v)", fast, want, err)
 		}
 	})
+}
+
+// TestGitResponseKnowsEveryField fails when Response gains a field: the
+// fast encoder (fastresp.go) writes some fields and falls back on the
+// exact encoder for the others, and a new one must be one or the other.
+func TestGitResponseKnowsEveryField(t *testing.T) {
+	var got []string
+	rt := reflect.TypeFor[Response]()
+	for i := range rt.NumField() {
+		got = append(got, rt.Field(i).Name)
+	}
+	want := []string{"V", "Code", "Error", "Hint", "Username", "Token", "Fingerprint", "Route", "Reason", "Expiry", "Warnings", "Tokens", "Apps",
+		"Candidates", "Status", "Grants", "Login", "Secret", "Refresh", "Remembered", "PasswordExpired", "MintFailed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Response's fields are %v, encodeGitResponse (fastresp.go) knows %v: write a new field there or fall back for it, then add it here", got, want)
+	}
 }

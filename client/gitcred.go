@@ -1,12 +1,14 @@
 package client
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // GitAttrs holds the attributes of git's credential protocol
@@ -35,120 +37,98 @@ type GitAttrs struct {
 	State             []string
 }
 
-// Limits on what the helper reads from git. git-credential(1) caps a line
-// at MaxGitLine; git sends one wwwauth[] line per challenge of the server
-// and a few lines besides, so MaxGitInput only bounds memory, far above
-// anything git sends.
+// Limits on what is read from git (pump.ReadGit).
 const (
 	// MaxGitLine is the longest line, its newline included (a CR before
 	// the newline, which git drops, is not counted).
-	MaxGitLine = 65535
-	// MaxGitInput is the most the helper reads, all lines together.
-	MaxGitInput = 1 << 20
+	MaxGitLine = pump.MaxGitLine
+	// MaxGitInput is the most that is read, all lines together.
+	MaxGitInput = pump.MaxGitInput
 )
 
 // ParseGit reads git's "key=value" lines up to a blank line or end of
-// input, as git's credential_read does: a CR before the newline is
-// dropped, unknown keys are ignored, and url= is split as git splits it.
-// A line without "=", a value still holding NUL or CR, an unparsable url=,
-// a line over MaxGitLine or input over MaxGitInput is an error. An
-// unparsable password_expiry_utc is no expiry, as git reads it.
+// input, as git's credential_read does (pump.ReadGit: a CR before the
+// newline is dropped, a line without "=", with NUL or CR, over MaxGitLine,
+// or input over MaxGitInput is an error), and parses them with
+// ParseGitLines.
 func ParseGit(r io.Reader) (GitAttrs, error) {
+	b, err := pump.ReadGit(r)
+	if err != nil {
+		return GitAttrs{}, err
+	}
+	defer clear(b)
+	return ParseGitLines(b)
+}
+
+// ParseGitLines parses lines pump.ReadGit returned: unknown keys are
+// ignored, url= is split as git splits it, and an unparsable
+// password_expiry_utc is no expiry, as git reads it. Secrets are copied
+// into bytes of their own, never into a string: the agent parses git's
+// lines too, and a string cannot be wiped. The caller clears b. Lines are
+// checked again (pump.CheckGitLine), since the agent cannot know that its
+// peer read them with ReadGit.
+func ParseGitLines(b []byte) (GitAttrs, error) {
 	var a GitAttrs
-	br := bufio.NewReader(r)
-	total := 0
-	for {
-		line, err := readGitLine(br)
-		if err != nil && !errors.Is(err, io.EOF) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b)
+		}
+		line := b[:i]
+		b = b[min(i+1, len(b)):]
+		if len(line) >= MaxGitLine {
+			a.wipe()
+			return GitAttrs{}, fmt.Errorf("credential line exceeds %d bytes", MaxGitLine)
+		}
+		key, ok := pump.CheckGitLine(line)
+		if !ok {
+			a.wipe()
+			return GitAttrs{}, pump.GitLineError(line)
+		}
+		if err := a.set(key, line[len(key)+1:]); err != nil {
+			a.wipe()
 			return GitAttrs{}, err
 		}
-		if total += len(line); total > MaxGitInput {
-			return GitAttrs{}, fmt.Errorf("credential input exceeds %d bytes", MaxGitInput)
-		}
-		if line == "" {
-			return a, nil
-		}
-		if perr := a.set(line); perr != nil {
-			return GitAttrs{}, perr
-		}
-		if err != nil {
-			return a, nil
-		}
 	}
+	return a, nil
 }
 
-// readGitLine reads one line without its newline and without a CR just
-// before it (git's strbuf_getline). A CR at end of input, with no newline
-// after it, stays. It never holds more than MaxGitLine and a CR.
-func readGitLine(br *bufio.Reader) (string, error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxGitLine+1 {
-			return "", fmt.Errorf("credential line exceeds %d bytes", MaxGitLine)
-		}
-		buf = append(buf, chunk...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		line := string(buf)
-		if l, ok := strings.CutSuffix(line, "\n"); ok {
-			line = strings.TrimSuffix(l, "\r")
-		}
-		if len(line) >= MaxGitLine {
-			return "", fmt.Errorf("credential line exceeds %d bytes", MaxGitLine)
-		}
-		return line, err
-	}
+// wipe clears the secrets a holds.
+func (a *GitAttrs) wipe() {
+	a.Password.Wipe()
+	a.OAuthRefreshToken.Wipe()
 }
 
-func (a *GitAttrs) set(line string) error {
-	key, val, ok := strings.Cut(line, "=")
-	if !ok {
-		return errors.New("invalid credential line: want key=value")
-	}
-	// git never writes NUL, and reading it would cut the value short; a
-	// CR left inside a value is one git refuses to send since its fixes of
-	// January 2025 (credential.protectProtocol), and keyfob could not
-	// write it back.
-	if strings.ContainsAny(val, "\x00\r") || strings.IndexByte(key, 0) >= 0 {
-		return fmt.Errorf("credential attribute %s contains NUL or CR", clipKey(key))
-	}
-	switch key {
+func (a *GitAttrs) set(key, val []byte) error {
+	switch string(key) {
 	case "protocol":
-		a.Protocol = val
+		a.Protocol = string(val)
 	case "host":
-		a.Host = val
+		a.Host = string(val)
 	case "path":
-		a.Path = val
+		a.Path = string(val)
 	case "username":
-		a.Username, a.HasUsername = val, true
+		a.Username, a.HasUsername = string(val), true
 	case "password":
-		a.Password, a.HasPassword = NewSecret(val), true
+		a.Password.Wipe()
+		a.Password, a.HasPassword = NewSecretBytes(bytes.Clone(val)), true
 	case "oauth_refresh_token":
-		a.OAuthRefreshToken = NewSecret(val)
+		a.OAuthRefreshToken.Wipe()
+		a.OAuthRefreshToken = NewSecretBytes(bytes.Clone(val))
 	case "password_expiry_utc":
 		// git reads 0 or a number it cannot parse as no expiry.
 		a.PasswordExpiryUTC = 0
-		if n, err := strconv.ParseInt(val, 10, 64); err == nil && n > 0 {
+		if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && n > 0 {
 			a.PasswordExpiryUTC = n
 		}
 	case "url":
 		return a.setURL(val)
 	case "capability[]":
-		a.Capabilities = appendMulti(a.Capabilities, val)
+		a.Capabilities = appendMulti(a.Capabilities, string(val))
 	case "state[]":
-		a.State = appendMulti(a.State, val)
+		a.State = appendMulti(a.State, string(val))
 	}
 	return nil
-}
-
-// clipKey names a key in an error without letting a long one flood stderr.
-func clipKey(k string) string {
-	if len(k) > 32 {
-		return strconv.Quote(k[:32]) + "…"
-	}
-	return strconv.Quote(k)
 }
 
 // appendMulti follows git's rule for "key[]" attributes: an empty value
@@ -168,62 +148,64 @@ func appendMulti(list []string, v string) []string {
 // ("+" stays), the path loses its leading and trailing slashes, and
 // "user@" with an empty user is an explicit empty username. A URL without
 // "://" is an error, and so is a part that decodes to NUL, CR or LF.
-func (a *GitAttrs) setURL(raw string) error {
-	i := strings.Index(raw, "://")
+func (a *GitAttrs) setURL(raw []byte) error {
+	i := bytes.Index(raw, []byte("://"))
 	if i <= 0 {
 		return errors.New("credential url has no scheme")
 	}
-	*a = GitAttrs{Protocol: raw[:i]}
+	a.wipe()
+	*a = GitAttrs{Protocol: string(raw[:i])}
 	rest := raw[i+3:]
-	end := strings.IndexAny(rest, "/?#")
+	end := bytes.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
 	}
 	host := rest[:end]
-	if at := strings.IndexByte(rest, '@'); at >= 0 && at < end {
+	if at := bytes.IndexByte(rest, '@'); at >= 0 && at < end {
 		user := rest[:at]
-		if colon := strings.IndexByte(rest, ':'); colon >= 0 && colon < at {
+		if colon := bytes.IndexByte(rest, ':'); colon >= 0 && colon < at {
 			user = rest[:colon]
-			a.Password, a.HasPassword = NewSecret(urlDecode(rest[colon+1:at])), true
+			a.Password, a.HasPassword = NewSecretBytes(urlDecode(rest[colon+1:at])), true
 		}
-		a.Username, a.HasUsername = urlDecode(user), true
+		a.Username, a.HasUsername = string(urlDecode(user)), true
 		host = rest[at+1 : end]
 	}
-	a.Host = urlDecode(host)
-	if p := strings.TrimLeft(rest[end:], "/"); p != "" {
+	a.Host = string(urlDecode(host))
+	if p := bytes.TrimLeft(rest[end:], "/"); len(p) > 0 {
 		p = urlDecode(p)
-		for len(p) > 1 && strings.HasSuffix(p, "/") {
+		for len(p) > 1 && p[len(p)-1] == '/' {
 			p = p[:len(p)-1]
 		}
-		a.Path = p
+		a.Path = string(p)
 	}
-	for _, v := range []string{a.Protocol, a.Host, a.Path, a.Username, a.Password.Reveal()} {
-		if strings.ContainsAny(v, "\x00\r\n") {
-			*a = GitAttrs{}
-			return errors.New("credential url holds NUL, CR or LF in one of its parts")
-		}
+	bad := bytes.ContainsAny(a.Password.Bytes(), "\x00\r\n")
+	for _, v := range []string{a.Protocol, a.Host, a.Path, a.Username} {
+		bad = bad || strings.ContainsAny(v, "\x00\r\n")
+	}
+	if bad {
+		a.wipe()
+		*a = GitAttrs{}
+		return errors.New("credential url holds NUL, CR or LF in one of its parts")
 	}
 	return nil
 }
 
 // urlDecode undoes percent-encoding as git's url_decode_mem does: "%" and
 // two hex digits is a byte, anything else (a lone "%", "+") stays as it is.
-func urlDecode(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
+// It returns a new slice.
+func urlDecode(s []byte) []byte {
+	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
 			if hi, lo := unhex(s[i+1]), unhex(s[i+2]); hi >= 0 && lo >= 0 {
-				b.WriteByte(byte(hi<<4 | lo))
+				b = append(b, byte(hi<<4|lo))
 				i += 2
 				continue
 			}
 		}
-		b.WriteByte(s[i])
+		b = append(b, s[i])
 	}
-	return b.String()
+	return b
 }
 
 func unhex(c byte) int {
@@ -243,55 +225,95 @@ func unhex(c byte) int {
 // attribute of its own. WriteGit then writes nothing.
 var ErrUnsafeValue = errors.New("holds a NUL, CR or LF")
 
-// WriteGit writes the attributes that are set, in git's format, followed by
-// nothing: git reads to end of input. An empty username or password is
-// written only when HasUsername or HasPassword says it was given. If any value holds NUL, CR or LF it
-// writes nothing and returns an error wrapping ErrUnsafeValue that names the
-// attribute, never the value. That is git's own rule for what it sends a
-// helper: never LF, and since its fixes of January 2025 (2.48, and the
-// releases that took them, Debian 12's 2.39.5 among them) never CR; and a
-// NUL would cut the value short when git reads it.
+// WriteGit writes the attributes that are set, in git's format (AppendGit).
 func WriteGit(w io.Writer, a GitAttrs) error {
-	var b strings.Builder
+	b, err := AppendGit(nil, a)
+	defer clear(b)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// AppendGit appends the attributes that are set to b, in git's format,
+// followed by nothing: git reads to end of input. An empty username or
+// password is written only when HasUsername or HasPassword says it was
+// given. Secrets are appended from their bytes, never through a string. If
+// any value holds NUL, CR or LF it appends nothing and returns an error
+// wrapping ErrUnsafeValue that names the attribute, never the value. That
+// is git's own rule for what it sends a helper: never LF, and since its
+// fixes of January 2025 (2.48, and the releases that took them, Debian
+// 12's 2.39.5 among them) never CR; and a NUL would cut the value short
+// when git reads it. The caller clears what b holds once it is written.
+func AppendGit(b []byte, a GitAttrs) ([]byte, error) {
+	// Room for every line at once, so that no growth leaves a copy of a
+	// secret behind.
+	need := 128 + len(a.Protocol) + len(a.Host) + len(a.Path) + len(a.Username) + a.Password.Len() + a.OAuthRefreshToken.Len()
+	for _, v := range a.Capabilities {
+		need += len(v) + 16
+	}
+	for _, v := range a.State {
+		need += len(v) + 16
+	}
+	if cap(b)-len(b) < need {
+		nb := make([]byte, len(b), len(b)+need)
+		copy(nb, b)
+		clear(b)
+		b = nb
+	}
+	start := len(b)
 	var bad string
-	put := func(k, v string) {
-		if v == "" && !(k == "username" && a.HasUsername) && !(k == "password" && a.HasPassword) {
+	put := func(k string, v []byte, given bool) {
+		if len(v) == 0 && !given {
+			return
+		}
+		if bytes.ContainsAny(v, "\x00\r\n") && bad == "" {
+			bad = k
+		}
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, v...)
+		b = append(b, '\n')
+	}
+	str := func(k, v string, given bool) {
+		if v == "" && !given {
 			return
 		}
 		if strings.ContainsAny(v, "\x00\r\n") && bad == "" {
 			bad = k
 		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(v)
-		b.WriteByte('\n')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, v...)
+		b = append(b, '\n')
 	}
 	for _, c := range a.Capabilities {
-		put("capability[]", c)
+		str("capability[]", c, false)
 	}
-	put("protocol", a.Protocol)
-	put("host", a.Host)
-	put("path", a.Path)
-	put("username", a.Username)
-	put("password", a.Password.Reveal())
+	str("protocol", a.Protocol, false)
+	str("host", a.Host, false)
+	str("path", a.Path, false)
+	str("username", a.Username, a.HasUsername)
+	put("password", a.Password.Bytes(), a.HasPassword)
 	if a.PasswordExpiryUTC != 0 {
-		put("password_expiry_utc", strconv.FormatInt(a.PasswordExpiryUTC, 10))
+		str("password_expiry_utc", strconv.FormatInt(a.PasswordExpiryUTC, 10), false)
 	}
-	put("oauth_refresh_token", a.OAuthRefreshToken.Reveal())
+	put("oauth_refresh_token", a.OAuthRefreshToken.Bytes(), false)
 	for _, v := range a.State {
-		put("state[]", v)
+		str("state[]", v, false)
 	}
 	if bad != "" {
-		return fmt.Errorf("credential attribute %s %w", bad, ErrUnsafeValue)
+		clear(b[start:])
+		return b[:start], fmt.Errorf("credential attribute %s %w", bad, ErrUnsafeValue)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b, nil
 }
 
 // CapState is git's capability for helper state (git 2.46 and later): a
 // git that announces it keeps the state[] values a helper sends with a
 // credential and sends them back with store and erase.
-const CapState = "state"
+const CapState = pump.CapState
 
 // statePrefix marks keyfob's own state[] values among other helpers'.
 const statePrefix = "keyfob:"

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // Output rules for the helper: git reads stdout, so stdout carries only
@@ -28,25 +30,33 @@ import (
 // no token answers for a reason); a hint is what to do, including starting
 // an agent that is not running.
 const (
-	sayError   = "keyfob: error: "
-	sayWarning = "keyfob: warning: "
-	sayHint    = "keyfob: hint: "
+	sayError   = pump.SayError
+	sayWarning = pump.SayWarning
+	sayHint    = pump.SayHint
 )
 
 // say writes one line on stderr: kind, then the message with any line
 // break in it turned into a space, so that every line starts with kind.
 func say(stderr io.Writer, kind, format string, args ...any) {
-	msg := strings.Map(func(r rune) rune {
+	io.WriteString(stderr, sayLine(kind, format, args...))
+}
+
+// sayLine is the line say writes, its newline included.
+func sayLine(kind, format string, args ...any) string {
+	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' {
 			return ' '
 		}
 		return r
-	}, fmt.Sprintf(format, args...))
-	io.WriteString(stderr, kind+msg+"\n")
+	}, kind+fmt.Sprintf(format, args...)) + "\n"
 }
 
-// GitHelper runs git-credential-keyfob: args are the arguments after the
-// program name. It returns the exit status.
+// GitHelper answers git's credential request as git-credential-keyfob
+// does, over the agent's JSON protocol, and starts the agent when none
+// answers a get and it may (autostart.go). git-credential-keyfob hands
+// it the requests that find no agent (keyfob git-credential), and it is
+// what the helper does when driven in-process. args are the arguments
+// after the program name; it returns the exit status.
 func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) != 1 {
 		say(stderr, sayError, "usage: git-credential-keyfob get|store|erase")
@@ -71,8 +81,75 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		say(stderr, sayError, "%v", err)
 		return 1
 	}
+	defer attrs.wipe()
+	path := SocketPath()
+	started := false
+	call := func(r *Request) (*Response, error) {
+		resp, err := Call(path, r)
+		// Autostart serves the default socket only: KEYFOB_SOCKET names
+		// a grant inside a sandbox, or a socket the user manages. Only
+		// after a failed dial: start the agent (one, however many
+		// helpers ask at once) and ask it.
+		if err == nil || started || r.Op != OpGet || !isNotRunning(err) || !AutostartEnabled() || os.Getenv("KEYFOB_SOCKET") != "" {
+			return resp, err
+		}
+		started = true
+		switch serr := StartAgent(path); {
+		case serr == nil:
+			return Call(path, r)
+		case errors.Is(serr, ErrManaged):
+			return nil, &startError{kind: sayHint,
+				msg: fmt.Sprintf("agent not running at %s, and its service manager has not started it: %s", path, managedHint())}
+		default:
+			return nil, &startError{kind: sayError, msg: fmt.Sprintf("start the agent: %v", serr)}
+		}
+	}
+	out, lines, status := AnswerGit(op, attrs, path, call, nil)
+	defer clear(out)
+	io.WriteString(stderr, strings.Join(lines, ""))
+	if len(out) > 0 {
+		if _, err := stdout.Write(out); err != nil {
+			say(stderr, sayError, "write credential: %v", err)
+			return 1
+		}
+	}
+	return status
+}
+
+// startError is a failed autostart, said as it is.
+type startError struct{ kind, msg string }
+
+func (e *startError) Error() string { return e.msg }
+
+// GitCaller sends one request to the agent and returns its answer, with
+// an answer's error code as an *Error (Response.Err). The agent answers
+// git's lines itself with one that calls its own handler.
+type GitCaller func(*Request) (*Response, error)
+
+// AnswerGit answers git's request for op, read into attrs: it asks call
+// as the helper asks the agent, appends the lines for git to out (git's
+// format, through AppendGit) and returns them with the lines for the
+// user's stderr (each ended by a newline) and the exit status. path names
+// the agent's socket in what the user is told. It wipes the secrets of
+// every answer it gets; the caller clears out once written, and attrs.
+func AnswerGit(op string, attrs GitAttrs, path string, call GitCaller, out []byte) ([]byte, []string, int) {
+	var lines []string
+	var got []*Response
+	defer func() {
+		for _, r := range got {
+			r.Secret.Wipe()
+			r.Refresh.Wipe()
+		}
+	}()
+	ask := func(r *Request) (*Response, error) {
+		resp, err := call(r)
+		if resp != nil {
+			got = append(got, resp)
+		}
+		return resp, err
+	}
 	if attrs.Host == "" || attrs.Protocol != "https" && attrs.Protocol != "http" {
-		return 0
+		return out, nil, 0
 	}
 	cred := &Credential{Protocol: attrs.Protocol, Host: attrs.Host, Path: attrs.Path, Username: attrs.Username,
 		EmptyUsername: attrs.HasUsername && attrs.Username == ""}
@@ -81,141 +158,127 @@ func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if op != "get" {
 		cred.EmptyPassword = attrs.HasPassword && attrs.Password.IsZero()
-	}
-	if op != "get" {
 		// git 2.46+ echoes the state[] keyfob gave with the credential;
 		// the agent then acts only on the token it names.
 		cred.State = OwnState(attrs.State)
 	}
-	path := SocketPath()
 	req := &Request{Op: op, Cred: cred}
 	if op == "store" {
-		// The helper cannot know which hosts the agent remembers, so
+		// Which hosts the agent remembers is the agent's to know, so
 		// store always carries what git approved; the agent keeps it
 		// for a host [[remember]] names and wipes it otherwise.
 		req.Secret, req.Refresh = attrs.Password, attrs.OAuthRefreshToken
 		cred.PasswordExpiryUTC = attrs.PasswordExpiryUTC
 	}
-	resp, err := gitCall(path, req)
-	// Autostart serves the default socket only: KEYFOB_SOCKET names a
-	// grant inside a sandbox, or a socket the user manages.
-	if err != nil && op == "get" && isNotRunning(err) && AutostartEnabled() && os.Getenv("KEYFOB_SOCKET") == "" {
-		// Only after a failed dial: start the agent (one, however many
-		// helpers ask at once) and ask it.
-		switch serr := StartAgent(path); {
-		case serr == nil:
-			resp, err = gitCall(path, req)
-		case errors.Is(serr, ErrManaged):
-			say(stderr, sayHint, "agent not running at %s, and its service manager has not started it: %s", path, managedHint())
-			return 0
-		default:
-			say(stderr, sayError, "start the agent: %v", serr)
-			return 0
-		}
-	}
+	resp, err := ask(req)
 	if resp != nil {
 		for _, w := range resp.Warnings {
-			say(stderr, sayWarning, "%s", w)
+			lines = append(lines, sayLine(sayWarning, "%s", w))
 		}
 	}
-	if err != nil && op == "get" && attrs.Protocol == "http" && IsCode(err, CodeDenied) && httpRefused(stderr, path, cred) {
-		return 0
+	if err != nil && op == "get" && attrs.Protocol == "http" && IsCode(err, CodeDenied) {
+		if hint, refused := httpRefused(ask, cred); refused {
+			if hint != "" {
+				lines = append(lines, hint)
+			}
+			return out, lines, 0
+		}
 	}
 	if err != nil {
-		reportHelperError(stderr, path, err)
-		return 0
+		return out, append(lines, reportHelperError(path, err)...), 0
 	}
 	if op != "get" || resp.Secret.IsZero() && !resp.Remembered {
-		return 0
+		return out, lines, 0
 	}
-	out := GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}
+	a := GitAttrs{Username: resp.Username, Password: resp.Secret, PasswordExpiryUTC: resp.Expiry}
 	if resp.Remembered {
 		// As git stored it: an empty username or password is one git
 		// approved. An expired password stays behind; its refresh
 		// token goes to git for the next helper to use.
-		out.HasUsername, out.HasPassword = true, !resp.PasswordExpired
-		out.OAuthRefreshToken = resp.Refresh
+		a.HasUsername, a.HasPassword = true, !resp.PasswordExpired
+		a.OAuthRefreshToken = resp.Refresh
 	}
 	if slices.Contains(attrs.Capabilities, CapState) && resp.Token != "" && resp.Fingerprint != "" {
 		// Only to a git that announced it: older ones do not know state[].
-		out.Capabilities = []string{CapState}
-		out.State = []string{FormatState(resp.Token, resp.Fingerprint)}
+		a.Capabilities = []string{CapState}
+		a.State = []string{FormatState(resp.Token, resp.Fingerprint)}
 	}
-	err = WriteGit(stdout, out)
-	switch {
-	case errors.Is(err, ErrUnsafeValue):
+	out, err = AppendGit(out, a)
+	if err != nil {
 		// A value that would split git's lines is refused whole: git gets
 		// no credential from keyfob. git does not stop at a helper's exit
 		// status, but 0 is what every other "no credential" here returns,
 		// and git then asks its next helper or prompts.
-		say(stderr, sayError, "refusing the answer from %s: %v; git gets nothing from keyfob, check what serves that socket", path, err)
-		return 0
-	case err != nil:
-		say(stderr, sayError, "write credential: %v", err)
-		return 1
+		return out, append(lines, sayLine(sayError, "refusing the answer from %s: %v; git gets nothing from keyfob, check what serves that socket", path, err)), 0
 	}
-	return 0
+	return out, lines, 0
 }
 
 // httpRefused reports whether the agent refused cred for its protocol
 // alone: it sends a token over plain http to loopback hosts only. Then it
-// writes one hint if a token would answer the same remote over https, and
-// nothing otherwise: plain http to a host with no token is not keyfob's to
+// returns one hint if a token would answer the same remote over https, and
+// none otherwise: plain http to a host with no token is not keyfob's to
 // comment on. It asks with which, which decides as get does and hands out
 // no secret; a refusal that is not the protocol's (a route, an app, a
 // grant) is left to reportHelperError.
-func httpRefused(stderr io.Writer, path string, cred *Credential) bool {
-	if _, err := gitCall(path, &Request{Op: OpWhich, Cred: cred}); !IsCode(err, CodeDenied) {
-		return false
+func httpRefused(call GitCaller, cred *Credential) (hint string, refused bool) {
+	if _, err := call(&Request{Op: OpWhich, Cred: cred}); !IsCode(err, CodeDenied) {
+		return "", false
 	}
 	https := *cred
 	https.Protocol = "https"
-	resp, err := gitCall(path, &Request{Op: OpWhich, Cred: &https})
+	resp, err := call(&Request{Op: OpWhich, Cred: &https})
 	if IsCode(err, CodeDenied) {
-		return false
+		return "", false
 	}
 	// A remembered credential is for the protocol it was stored with:
 	// one for https says nothing about plain http.
 	if err == nil && resp.Token != "" && !resp.Remembered {
-		say(stderr, sayHint, "token %s is for %s over https only, and git asked over http; use an https:// URL for this remote", resp.Token, cred.Host)
+		return sayLine(sayHint, "token %s is for %s over https only, and git asked over http; use an https:// URL for this remote", resp.Token, cred.Host), true
 	}
-	return true
+	return "", true
 }
 
-// reportHelperError says on stderr why no credential came, in one line plus
-// a hint. git then asks its next helper or prompts.
-func reportHelperError(stderr io.Writer, path string, err error) {
+// reportHelperError says why no credential came, in one line plus a hint,
+// as lines for stderr. git then asks its next helper or prompts.
+func reportHelperError(path string, err error) []string {
 	var e *Error
+	var se *startError
+	var lines []string
+	say := func(kind, format string, args ...any) { lines = append(lines, sayLine(kind, format, args...)) }
 	switch {
 	case errors.As(err, &e) && e.Code == CodeLocked && strings.HasPrefix(e.Message, "locked: "):
 		// The keychain itself is locked; keyfob unlock would not help.
-		say(stderr, sayWarning, "%s", e.Message)
+		say(sayWarning, "%s", e.Message)
 		if e.Hint != "" {
-			say(stderr, sayHint, "%s", e.Hint)
+			say(sayHint, "%s", e.Hint)
 		}
 	case errors.As(err, &e) && e.Code == CodeLocked:
-		say(stderr, sayWarning, "keyfob is locked: run keyfob unlock")
+		say(sayWarning, "keyfob is locked: run keyfob unlock")
 	case errors.As(err, &e) && e.Code == CodeNotFound:
 		// No token for this remote: git moves on quietly unless the agent
 		// says why (an ambiguous match, for example).
 		if e.Message != "" && e.Message != "no token for this remote" {
-			say(stderr, sayWarning, "%s", e.Message)
+			say(sayWarning, "%s", e.Message)
 		}
 		if e.Hint != "" {
-			say(stderr, sayHint, "%s", e.Hint)
+			say(sayHint, "%s", e.Hint)
 		}
 	case errors.As(err, &e):
-		say(stderr, sayError, "%s", e.Message)
+		say(sayError, "%s", e.Message)
 		if e.Hint != "" {
-			say(stderr, sayHint, "%s", e.Hint)
+			say(sayHint, "%s", e.Hint)
 		}
+	case errors.As(err, &se):
+		say(se.kind, "%s", se.msg)
 	case isNotRunning(err) && os.Getenv("KEYFOB_SOCKET") != "":
-		say(stderr, sayHint, "nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended", path)
+		say(sayHint, "nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended", path)
 	case isNotRunning(err):
-		say(stderr, sayHint, "agent not running at %s; %s", path, StartHint)
+		say(sayHint, "agent not running at %s; %s", path, StartHint)
 	default:
-		say(stderr, sayError, "%s", strings.TrimSpace(err.Error()))
+		say(sayError, "%s", strings.TrimSpace(err.Error()))
 	}
+	return lines
 }
 
 func isNotRunning(err error) bool {

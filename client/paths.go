@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // Where keyfob keeps its files. This file is the one place that knows the
@@ -30,20 +31,10 @@ func xdg(env, fallback string) string {
 // SocketPath returns where the agent listens: $KEYFOB_SOCKET, else
 // $XDG_RUNTIME_DIR/keyfob/agent.sock, else a per-uid directory in the
 // system temporary directory (which the agent checks before using).
-func SocketPath() string {
-	if p := os.Getenv("KEYFOB_SOCKET"); p != "" {
-		return p
-	}
-	return defaultSocketPath()
-}
+func SocketPath() string { return pump.SocketPath() }
 
 // defaultSocketPath is SocketPath without $KEYFOB_SOCKET.
-func defaultSocketPath() string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "keyfob", "agent.sock")
-	}
-	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
-}
+func defaultSocketPath() string { return pump.DefaultSocketPath() }
 
 // StateDir is where the agent keeps its audit log and file keyring:
 // $XDG_STATE_HOME/keyfob, else ~/.local/state/keyfob.

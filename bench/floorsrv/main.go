@@ -1,17 +1,24 @@
 // Command floorsrv is the server side of the benchmark's Go floor: it
-// listens on the Unix socket named by its argument and answers every line
-// at once with a fixed line the size of the agent's answer to a get, so
+// listens on the Unix socket named by its argument and answers every
+// request at once with a fixed answer the size of the agent's answer to a
+// get (a JSON line, or git's lines to git-credential-keyfob's request), so
 // what is left is the cost of a Go server's accept, read and write. It
 // prints "ready" once it listens.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"os"
 )
 
-const answer = `{"v":1,"username":"x-access-token","secret":"ghp_floor0000000000000000000000000000","token":"bench"}` + "\n"
+// The answers, in the wire's JSON and in git's terms (client/pump's
+// framing), as the agent gives them.
+const (
+	answer    = `{"v":1,"username":"x-access-token","secret":"ghp_floor0000000000000000000000000000","token":"bench"}` + "\n"
+	gitAnswer = "o username=x-access-token\no password=ghp_floor0000000000000000000000000000\nx 0\n"
+)
 
 func main() {
 	if len(os.Args) != 2 {
@@ -34,10 +41,21 @@ func main() {
 			defer c.Close()
 			r := bufio.NewReader(c)
 			for {
-				if _, err := r.ReadSlice('\n'); err != nil {
+				line, err := r.ReadSlice('\n')
+				if err != nil {
 					return
 				}
-				if _, err := c.Write([]byte(answer)); err != nil {
+				ans := answer
+				if bytes.HasPrefix(line, []byte("git ")) {
+					// git's lines follow, up to a blank one.
+					for len(line) != 1 {
+						if line, err = r.ReadSlice('\n'); err != nil {
+							return
+						}
+					}
+					ans = gitAnswer
+				}
+				if _, err := c.Write([]byte(ans)); err != nil {
 					return
 				}
 			}

@@ -2,16 +2,52 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/keyfob/keyfob/client"
 )
 
-// With no agent, the helper says nothing on stdout (git moves on to its
-// next helper or the prompt) and one hint on stderr.
+// The test binary is git-credential-keyfob itself when asked: the tests run
+// the helper as git does, a process with stdin, stdout, stderr and an exit
+// status.
+func TestMain(m *testing.M) {
+	if os.Getenv("KEYFOB_TEST_HELPER") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// helper runs git-credential-keyfob with args and stdin, in an environment
+// of its own: no agent, no keyfob on PATH unless env says so.
+func helper(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	run := t.TempDir()
+	cmd.Env = []string{"KEYFOB_TEST_HELPER=1", "PATH=" + t.TempDir(), "HOME=" + run, "XDG_RUNTIME_DIR=" + run, "KEYFOB_AUTOSTART=0"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run helper: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// With no agent and no keyfob to hand the request to, the helper says
+// nothing on stdout (git moves on to its next helper or the prompt) and
+// one hint on stderr.
 func TestHelperNoAgent(t *testing.T) {
 	for _, tc := range []struct {
 		name, socket, want string
@@ -20,49 +56,67 @@ func TestHelperNoAgent(t *testing.T) {
 		{"KEYFOB_SOCKET, a grant that ended", filepath.Join(t.TempDir(), "grant.sock"), "the grant has ended"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run := t.TempDir()
-			t.Setenv("XDG_RUNTIME_DIR", run)
-			t.Setenv("KEYFOB_SOCKET", tc.socket)
-			t.Setenv("KEYFOB_AUTOSTART", "0")
-			var out, errb bytes.Buffer
-			code := client.GitHelper([]string{"get"}, strings.NewReader("protocol=https\nhost=github.com\n\n"), &out, &errb)
-			if code != 0 || out.Len() != 0 {
-				t.Fatalf("GitHelper(get) = %d, stdout %q; want 0 and nothing", code, out.String())
+			code, out, errb := helper(t, map[string]string{"KEYFOB_SOCKET": tc.socket}, "protocol=https\nhost=github.com\n\n", "get")
+			if code != 0 || out != "" {
+				t.Fatalf("helper get = %d, stdout %q; want 0 and nothing", code, out)
 			}
-			if n := strings.Count(errb.String(), "\n"); n != 1 || !strings.Contains(errb.String(), tc.want) {
-				t.Fatalf("stderr = %q, want one line saying %q", errb.String(), tc.want)
+			if n := strings.Count(errb, "\n"); n != 1 || !strings.Contains(errb, tc.want) || !strings.HasPrefix(errb, "keyfob: hint: ") {
+				t.Fatalf("stderr = %q, want one hint saying %q", errb, tc.want)
 			}
 		})
 	}
 }
 
-func TestHelperIgnoresUnknownOperations(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := client.GitHelper([]string{"frobnicate"}, strings.NewReader(""), &out, &errb); code != 0 || out.Len()+errb.Len() != 0 {
-		t.Fatalf("GitHelper(frobnicate) = %d, %q, %q; want silence", code, out.String(), errb.String())
+// When no agent answers, the helper hands git's request to keyfob
+// git-credential (which may start the agent), with git's lines on its
+// stdin, and exits with its status; what keyfob writes reaches git.
+func TestHelperHandsOverWhenNoAgent(t *testing.T) {
+	bin := t.TempDir()
+	got := filepath.Join(t.TempDir(), "got")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$*\" > " + got + "\n/bin/cat >> " + got + "\necho username=x-access-token\necho password=from-keyfob\necho 'keyfob: hint: started' >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(bin, "keyfob"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if code := client.GitHelper(nil, strings.NewReader(""), &out, &errb); code != 2 {
-		t.Fatalf("GitHelper() = %d, want usage error 2", code)
+	code, out, errb := helper(t, map[string]string{"PATH": bin}, "protocol=https\nhost=github.com\nwwwauth[]=Basic realm=\"GitHub\"\n\n", "get")
+	if code != 3 || out != "username=x-access-token\npassword=from-keyfob\n" || errb != "keyfob: hint: started\n" {
+		t.Fatalf("helper get = %d, %q, %q; want keyfob's answer and status", code, out, errb)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "git-credential get\nprotocol=https\nhost=github.com\n"; string(b) != want {
+		t.Fatalf("keyfob got %q, want %q", b, want)
+	}
+}
+
+func TestHelperIgnoresUnknownOperations(t *testing.T) {
+	if code, out, errb := helper(t, nil, "", "frobnicate"); code != 0 || out+errb != "" {
+		t.Fatalf("helper frobnicate = %d, %q, %q; want silence", code, out, errb)
+	}
+	if code, _, errb := helper(t, nil, ""); code != 2 || !strings.HasPrefix(errb, "keyfob: error: usage") {
+		t.Fatalf("helper with no op = %d, %q; want usage error 2", code, errb)
 	}
 }
 
 func TestHelperMalformedInput(t *testing.T) {
-	t.Setenv("KEYFOB_SOCKET", filepath.Join(t.TempDir(), "none.sock"))
-	for _, in := range []string{"protocol=https\nhost=git\rhub.com\n", "protocol=https\nhost=github.com\x00\n", "no equals\n"} {
-		var out, errb bytes.Buffer
-		code := client.GitHelper([]string{"get"}, strings.NewReader(in), &out, &errb)
-		if code == 0 || out.Len() != 0 || !strings.HasPrefix(errb.String(), "keyfob: error: ") {
-			t.Fatalf("GitHelper(get, %q) = %d, %q, %q; want 1 and one error line", in, code, out.String(), errb.String())
+	for _, in := range []string{
+		"protocol=https\nhost=git\rhub.com\n",
+		"protocol=https\nhost=github.com\x00\n",
+		"no equals\n",
+		"protocol=https\nwwwauth[]=a\x00b\nhost=github.com\n",
+		"protocol=https\nhost=" + strings.Repeat("a", 65535) + "\n",
+	} {
+		code, out, errb := helper(t, map[string]string{"KEYFOB_SOCKET": filepath.Join(t.TempDir(), "none.sock")}, in, "get")
+		if code != 1 || out != "" || !strings.HasPrefix(errb, "keyfob: error: ") || strings.Count(errb, "\n") != 1 {
+			t.Fatalf("helper get %.40q = %d, %q, %q; want 1 and one error line", in, code, out, errb)
 		}
 	}
-	_ = os.Stderr
 }
 
 // Requests keyfob does not serve get no answer and no word on stderr, and
 // never reach the agent: here none runs, which would otherwise be said.
 func TestHelperQuietForRequestsItDoesNotServe(t *testing.T) {
-	t.Setenv("KEYFOB_SOCKET", filepath.Join(t.TempDir(), "none.sock"))
-	t.Setenv("KEYFOB_AUTOSTART", "0")
 	for _, in := range []string{
 		"",
 		"\n",
@@ -73,11 +127,11 @@ func TestHelperQuietForRequestsItDoesNotServe(t *testing.T) {
 		"protocol=https\nhost=\n\n",
 		"host=github.com\n\n",
 		"url=cert:///home/u/client.p12\n",
+		"protocol=https\nhost=github.com\nurl=smtp://mail.example.com\n",
 	} {
 		for _, op := range []string{"get", "store", "erase"} {
-			var out, errb bytes.Buffer
-			if code := client.GitHelper([]string{op}, strings.NewReader(in), &out, &errb); code != 0 || out.Len()+errb.Len() != 0 {
-				t.Errorf("GitHelper(%s, %q) = %d, %q, %q; want 0 and silence", op, in, code, out.String(), errb.String())
+			if code, out, errb := helper(t, map[string]string{"KEYFOB_SOCKET": filepath.Join(t.TempDir(), "none.sock")}, in, op); code != 0 || out+errb != "" {
+				t.Errorf("helper %s %q = %d, %q, %q; want 0 and silence", op, in, code, out, errb)
 			}
 		}
 	}
@@ -85,8 +139,78 @@ func TestHelperQuietForRequestsItDoesNotServe(t *testing.T) {
 
 // git credential capability's format: the version, then what keyfob serves.
 func TestHelperCapability(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := client.GitHelper([]string{"capability"}, strings.NewReader(""), &out, &errb); code != 0 || out.String() != "version 0\ncapability state\n" || errb.Len() != 0 {
-		t.Fatalf("GitHelper(capability) = %d, %q, %q", code, out.String(), errb.String())
+	if code, out, errb := helper(t, nil, "", "capability"); code != 0 || out != "version 0\ncapability state\n" || errb != "" {
+		t.Fatalf("helper capability = %d, %q, %q", code, out, errb)
+	}
+}
+
+// An answer that is not keyfob's whole answer gives git nothing: a line
+// that would split git's stream, a line that is not an attribute, an
+// answer cut short, a JSON line from an agent that did not read the
+// request. The listener here is of the helper's own uid, so only the
+// answer's shape is at stake.
+func TestHelperRefusesBadAnswers(t *testing.T) {
+	for _, tc := range []struct{ answer, want string }{
+		{"o username=u\no password=p\rq\nx 0\n", "refusing the answer"},
+		{"o username=u\no password=p\x00\nx 0\n", "refusing the answer"},
+		{"o username\nx 0\n", "refusing the answer"},
+		{"o username=u\nq what\nx 0\n", "refusing the answer"},
+		{"o username=u\no password=p\n", "before the end of its answer"},
+		{"e keyfob: warning: w\no password=p\nx 0\n", "refusing the answer"},
+		{"o password=p\nx 999\n", "refusing the answer"},
+		{`{"v":1,"code":"unavailable","error":"agent busy: too many connections"}` + "\n", "is busy"},
+		{`{"v":1,"code":"bad-request","error":"malformed request"}` + "\n", "does not speak this helper's protocol"},
+	} {
+		sock := filepath.Join(t.TempDir(), "agent.sock")
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 1)
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				got <- ""
+				return
+			}
+			defer c.Close()
+			buf := make([]byte, 4096)
+			n, _ := c.Read(buf)
+			c.Write([]byte(tc.answer))
+			got <- string(buf[:n])
+		}()
+		code, out, errb := helper(t, map[string]string{"KEYFOB_SOCKET": sock}, "protocol=https\nhost=github.com\n\n", "get")
+		l.Close()
+		if req := <-got; req != "git get\nprotocol=https\nhost=github.com\n\n" {
+			t.Errorf("the agent got %q", req)
+		}
+		if code != 0 || out != "" || !strings.Contains(errb, tc.want) || strings.Count(errb, "\n") != 1 {
+			t.Errorf("answer %q: helper = %d, stdout %q, stderr %q; want nothing for git and one line saying %q", tc.answer, code, out, errb, tc.want)
+		}
+	}
+}
+
+// keyfob's whole answer is copied as it is: git's lines to stdout, the
+// user's to stderr, and the status.
+func TestHelperCopiesTheAnswer(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		c.Write([]byte("o username=x-access-token\no password=canary-not-a-token\ne keyfob: warning: rotate soon\nx 0\n"))
+	}()
+	code, out, errb := helper(t, map[string]string{"KEYFOB_SOCKET": sock}, "protocol=https\nhost=github.com\n\n", "get")
+	if code != 0 || out != "username=x-access-token\npassword=canary-not-a-token\n" || errb != "keyfob: warning: rotate soon\n" {
+		t.Fatalf("helper = %d, %q, %q", code, out, errb)
 	}
 }

@@ -1,14 +1,14 @@
 // Command git-credential-keyfob is keyfob's git credential helper. git runs
-// it on every fetch and push, so it imports only the standard library and
-// keyfob's client package.
+// it on every fetch and push, so it is a byte pump (client/pump): it
+// checks git's request, sends it to the agent and copies the answer back.
 package main
 
 import (
 	"os"
 
-	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 func main() {
-	os.Exit(client.GitHelper(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(pump.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

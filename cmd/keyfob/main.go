@@ -16,6 +16,7 @@ import (
 	"sort"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 type env struct {
@@ -99,6 +100,11 @@ func runWith(e *env, args []string) int {
 		}
 		// keyfob help CMD [SUB] is keyfob CMD [SUB] --help.
 		args = append(args[1:], "--help")
+	}
+	if args[0] == pump.DelegateCommand {
+		// Not a command for people: git-credential-keyfob hands over a
+		// request that found no agent, to start one (client.GitHelper).
+		return client.GitHelper(args[1:], e.stdin, e.stdout, e.stderr)
 	}
 	c, ok := commands[args[0]]
 	if !ok {

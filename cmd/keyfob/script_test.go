@@ -11,6 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 	"github.com/keyfob/keyfob/cmd/keyfob/internal/gitserver"
 	"github.com/keyfob/keyfob/daemon/github/githubtest"
 )
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 			os.Exit(run())
 		},
 		"git-credential-keyfob": func() {
-			os.Exit(client.GitHelper(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			os.Exit(pump.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }

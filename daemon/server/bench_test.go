@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 	"github.com/keyfob/keyfob/daemon/listen"
 )
 
@@ -20,6 +21,12 @@ func benchGet(b *testing.B) (*fixture, []byte) {
 	if r, err := client.Call(f.sock, add); err != nil || r.Code != "" {
 		b.Fatalf("add: %v %v", r, err)
 	}
+	return f, pump.AppendRequest(nil, "get", []byte("protocol=https\nhost=github.com\n"))
+}
+
+// benchJSONGet is git's get on the JSON wire (keyfob exec, keyfob token).
+func benchJSONGet(b *testing.B) (*fixture, []byte) {
+	f, _ := benchGet(b)
 	req, err := client.EncodeRequest(&client.Request{V: client.Version, Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com"}})
 	if err != nil {
 		b.Fatal(err)
@@ -27,7 +34,7 @@ func benchGet(b *testing.B) (*fixture, []byte) {
 	return f, req
 }
 
-// BenchmarkOneShotGet measures a git get as the helper makes it, one
+// BenchmarkOneShotGet measures a git get as git-credential-keyfob makes it, one
 // connection per request, over the real socket, audit on: accept, peer
 // check, decode, policy, the audit line, the answer. Client and agent share
 // the process, so ns/op is both sides; allocs/op too.
@@ -44,10 +51,32 @@ func BenchmarkOneShotGet(b *testing.B) {
 			b.Fatal(err)
 		}
 		n, err := c.Read(buf)
-		if err != nil || !bytes.Contains(buf[:n], []byte(`"secret"`)) {
+		if err != nil || !bytes.Contains(buf[:n], []byte("o password=")) {
 			b.Fatalf("get: %q %v", buf[:n], err)
 		}
 		c.Close()
+	}
+}
+
+// BenchmarkPersistentJSONGet is git's get on one connection, in the
+// wire's JSON.
+func BenchmarkPersistentJSONGet(b *testing.B) {
+	f, req := benchJSONGet(b)
+	c, err := net.Dial("unix", f.sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		line, err := r.ReadSlice('\n')
+		if err != nil || !bytes.Contains(line, []byte(`"secret"`)) {
+			b.Fatalf("get: %q %v", line, err)
+		}
 	}
 }
 
@@ -65,9 +94,24 @@ func BenchmarkPersistentGet(b *testing.B) {
 		if _, err := c.Write(req); err != nil {
 			b.Fatal(err)
 		}
+		if !readAnswer(r) {
+			b.Fatal("get: no password")
+		}
+	}
+}
+
+// readAnswer reads one answer in git's terms and reports whether it
+// carried a password.
+func readAnswer(r *bufio.Reader) bool {
+	got := false
+	for {
 		line, err := r.ReadSlice('\n')
-		if err != nil || !bytes.Contains(line, []byte(`"secret"`)) {
-			b.Fatalf("get: %q %v", line, err)
+		if err != nil {
+			return false
+		}
+		got = got || bytes.HasPrefix(line, []byte("o password="))
+		if line[0] == 'x' {
+			return got
 		}
 	}
 }

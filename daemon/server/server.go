@@ -1,6 +1,8 @@
 // Package server runs the agent's accept loop: it checks each peer's uid at
 // accept, bounds every connection in time, size and number, and hands each
-// decoded request to a Handler.
+// decoded request to a Handler. A connection speaks the JSON wire protocol
+// (client.Request, one line each) or, from git-credential-keyfob, git's
+// own lines (pump's framing, git.go).
 package server
 
 import (
@@ -16,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
 	"github.com/keyfob/keyfob/daemon/peercred"
 )
 
@@ -242,6 +245,12 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 				s.reply(c, s.Handler.Malformed(peer, err))
 			}
 			return
+		}
+		if op, ok := pump.ParseHeader(line[:len(line)-1]); ok {
+			if !s.serveGit(ctx, c, peer, op, r) {
+				return
+			}
+			continue
 		}
 		req, err := client.DecodeRequest(line)
 		// The line may have held a secret (add, rotate, unlock, app-add,

@@ -1,14 +1,14 @@
 //go:build !linux && !darwin
 
-package client
+package pump
 
 import (
-	"fmt"
+	"errors"
 	"runtime"
 )
 
 // peerUID fails: keyfob cannot read who serves a socket here, so it talks
 // to none.
 func peerUID(int) (int, error) {
-	return -1, fmt.Errorf("the uid serving a socket cannot be read on %s, so keyfob talks to no agent here", runtime.GOOS)
+	return -1, errors.New("the uid serving a socket cannot be read on " + runtime.GOOS + ", so keyfob talks to no agent here")
 }

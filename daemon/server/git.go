@@ -1,0 +1,111 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/keyfob/keyfob/client"
+	"github.com/keyfob/keyfob/client/pump"
+	"github.com/keyfob/keyfob/daemon/peercred"
+)
+
+// serveGit answers one request of git-credential-keyfob's (pump's
+// framing: "git OP", git's lines, a blank line) in git's own terms: it
+// parses git's lines, asks the handler as the helper would have asked
+// over the wire (client.AnswerGit), and sends back git's lines and the
+// user's, framed, with the helper's exit status. It reports whether the
+// connection may carry another request.
+func (s *Server) serveGit(ctx context.Context, c *net.UnixConn, peer peercred.Cred, op string, r *bufio.Reader) bool {
+	body, err := readGitBody(r)
+	if err != nil {
+		resp := s.Handler.Malformed(peer, err)
+		s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
+		return false
+	}
+	attrs, err := client.ParseGitLines(body)
+	// body may hold git's password (store, erase); attrs has its own copy.
+	clear(body)
+	if err != nil {
+		resp := s.Handler.Malformed(peer, err)
+		s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
+		return false
+	}
+	call := func(req *client.Request) (*client.Response, error) {
+		req.V = client.Version
+		resp := s.Handler.Handle(ctx, peer, req)
+		return resp, resp.Err()
+	}
+	out, lines, status := client.AnswerGit(op, attrs, "the agent's socket", call, nil)
+	attrs.Password.Wipe()
+	attrs.OAuthRefreshToken.Wipe()
+	ok := s.replyGit(c, out, lines, status)
+	clear(out)
+	return ok
+}
+
+// replyGit frames and writes an answer in git's terms.
+func (s *Server) replyGit(c net.Conn, out []byte, lines []string, status int) bool {
+	// Room for every mark at once, so that no growth leaves a copy of a
+	// secret behind.
+	n := len(out) + 2*bytes.Count(out, []byte{'\n'}) + 16
+	for _, l := range lines {
+		n += len(l) + 3
+	}
+	b := make([]byte, 0, n)
+	b = pump.AppendOut(b, out)
+	for _, l := range lines {
+		b = pump.AppendErr(b, strings.TrimSuffix(l, "\n"))
+	}
+	b = pump.AppendExit(b, status)
+	wt := s.WriteTimeout
+	if wt == 0 {
+		wt = 5 * time.Second
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(wt))
+	_, err := c.Write(b)
+	clear(b)
+	return err == nil
+}
+
+// errGitBody means a request in git's terms did not end with its blank
+// line.
+var errGitBody = errors.New("git request: no blank line before the end of input")
+
+// readGitBody reads git's lines up to the blank line that ends them,
+// within pump's limits, without its blank line.
+func readGitBody(r *bufio.Reader) ([]byte, error) {
+	var body []byte
+	for {
+		line, err := client.ReadLine(r)
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			clear(body)
+			return nil, errGitBody
+		case err != nil:
+			clear(body)
+			return nil, err
+		}
+		if len(line) == 1 {
+			return body, nil
+		}
+		if len(body)+len(line) > pump.MaxGitInput {
+			clear(line)
+			clear(body)
+			return nil, client.ErrTooLarge
+		}
+		if len(body)+len(line) > cap(body) {
+			grown := make([]byte, len(body), max(2*cap(body), len(body)+len(line), 512))
+			copy(grown, body)
+			clear(body)
+			body = grown
+		}
+		body = append(body, line...)
+		clear(line)
+	}
+}
