@@ -152,6 +152,10 @@ func load(socket string, pid int, req []byte, n int, persistent bool, dur time.D
 				_ = c.SetDeadline(t0.Add(10 * time.Second))
 				ok := false
 				if _, err := c.Write(req); err == nil {
+					if !persistent {
+						// As git-credential-keyfob does.
+						_ = c.(*net.UnixConn).CloseWrite()
+					}
 					ok = readAnswer(br)
 				}
 				d := time.Since(t0)

@@ -63,6 +63,9 @@ func exchange(path string, req []byte) ([]byte, error) {
 		}
 		rest = rest[n:]
 	}
+	// Nothing more will be sent: the agent reads the end of input as soon
+	// as it has answered, and closes, without waiting to be woken for it.
+	_ = syscall.Shutdown(fd, syscall.SHUT_WR)
 	b := make([]byte, 0, 1024)
 	for {
 		if len(b) == cap(b) {

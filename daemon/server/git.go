@@ -73,39 +73,50 @@ func (s *Server) replyGit(c net.Conn, out []byte, lines []string, status int) bo
 	return err == nil
 }
 
+// errGitHeader means a request that starts as git-credential-keyfob's
+// names no op it sends.
+var errGitHeader = errors.New("git request: want \"git get\", \"git store\" or \"git erase\"")
+
 // errGitBody means a request in git's terms did not end with its blank
 // line.
 var errGitBody = errors.New("git request: no blank line before the end of input")
 
 // readGitBody reads git's lines up to the blank line that ends them,
-// within pump's limits, without its blank line.
+// within pump's limits, without its blank line. Lines are copied out of
+// r's buffer, which is wiped behind them: they may hold git's password.
 func readGitBody(r *bufio.Reader) ([]byte, error) {
-	var body []byte
+	body := make([]byte, 0, 256)
+	fail := func(err error) ([]byte, error) {
+		clear(body)
+		return nil, err
+	}
+	lineStart := 0
 	for {
-		line, err := client.ReadLine(r)
-		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			clear(body)
-			return nil, errGitBody
-		case err != nil:
-			clear(body)
-			return nil, err
+		chunk, err := r.ReadSlice('\n')
+		if len(body)+len(chunk) > pump.MaxGitInput {
+			clear(chunk)
+			return fail(client.ErrTooLarge)
 		}
-		if len(line) == 1 {
-			return body, nil
-		}
-		if len(body)+len(line) > pump.MaxGitInput {
-			clear(line)
-			clear(body)
-			return nil, client.ErrTooLarge
-		}
-		if len(body)+len(line) > cap(body) {
-			grown := make([]byte, len(body), max(2*cap(body), len(body)+len(line), 512))
+		if len(body)+len(chunk) > cap(body) {
+			grown := make([]byte, len(body), max(2*cap(body), len(body)+len(chunk)))
 			copy(grown, body)
 			clear(body)
 			body = grown
 		}
-		body = append(body, line...)
-		clear(line)
+		body = append(body, chunk...)
+		clear(chunk)
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return fail(errGitBody)
+		case err != nil:
+			return fail(err)
+		}
+		if len(body)-lineStart == 1 {
+			// The blank line.
+			return body[:lineStart], nil
+		}
+		lineStart = len(body)
 	}
 }

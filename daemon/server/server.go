@@ -7,6 +7,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -239,18 +240,26 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 	}
 	for ctx.Err() == nil {
 		_ = c.SetReadDeadline(time.Now().Add(idle))
+		if p, err := r.Peek(len(pump.RequestPrefix)); err == nil && string(p) == pump.RequestPrefix {
+			// git-credential-keyfob's request, in git's lines.
+			line, err := r.ReadSlice('\n')
+			op, ok := pump.ParseHeader(bytes.TrimSuffix(line, []byte("\n")))
+			if err != nil || !ok {
+				resp := s.Handler.Malformed(peer, errGitHeader)
+				s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
+				return
+			}
+			if !s.serveGit(ctx, c, peer, op, r) {
+				return
+			}
+			continue
+		}
 		line, err := client.ReadLine(r)
 		if err != nil {
 			if errors.Is(err, client.ErrTooLarge) || errors.Is(err, errUnexpectedEOF) {
 				s.reply(c, s.Handler.Malformed(peer, err))
 			}
 			return
-		}
-		if op, ok := pump.ParseHeader(line[:len(line)-1]); ok {
-			if !s.serveGit(ctx, c, peer, op, r) {
-				return
-			}
-			continue
 		}
 		req, err := client.DecodeRequest(line)
 		// The line may have held a secret (add, rotate, unlock, app-add,
