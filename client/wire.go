@@ -155,16 +155,21 @@ type Status struct {
 	// first unlock creates it with the passphrase given.
 	NewKeyring bool `json:"new_keyring,omitempty"`
 	// KeychainLocked says the keychain itself is locked (the login
-	// keyring): the agent serves nothing until it unlocks, then loads the
-	// tokens by itself. It is not an empty keychain.
+	// keyring, the pass store's gpg key, the macOS login keychain): the
+	// agent serves nothing until it unlocks, then loads the tokens by
+	// itself. It is not an empty keychain.
 	KeychainLocked bool   `json:"keychain_locked,omitempty"`
 	LockError      string `json:"lock_error,omitempty"`
-	Tokens         int    `json:"tokens"`
-	Apps           int    `json:"apps,omitempty"`
-	Socket         string `json:"socket,omitempty"`
-	AuditLog       string `json:"audit_log,omitempty"`
-	Config         string `json:"config,omitempty"`
-	ConfigErr      string `json:"config_error,omitempty"`
+	// LockHint is how to fix what LockError says, when it is the
+	// keychain's doing (locked, or cannot be read); "" when keyfob unlock
+	// is the fix.
+	LockHint  string `json:"lock_hint,omitempty"`
+	Tokens    int    `json:"tokens"`
+	Apps      int    `json:"apps,omitempty"`
+	Socket    string `json:"socket,omitempty"`
+	AuditLog  string `json:"audit_log,omitempty"`
+	Config    string `json:"config,omitempty"`
+	ConfigErr string `json:"config_error,omitempty"`
 	// RouteErrs are routes in force that cannot answer with the tokens
 	// there are (unknown token, host outside its allowlist), each
 	// "file:line: message". Such a route answers nothing.

@@ -15,10 +15,15 @@ func Status(w io.Writer, s *client.Status, toks []client.TokenInfo, apps []clien
 	switch {
 	case s.KeychainLocked:
 		state = "locked: " + s.LockError + " (the agent loads the tokens once it is unlocked)"
+	case s.Locked && s.LockHint != "":
+		state = "locked: " + s.LockError
 	case s.Locked:
 		state = "locked (" + s.LockError + "): run keyfob unlock"
 	}
 	fmt.Fprintf(w, "agent:   pid %d, %s backend, %s\n", s.PID, s.Backend, state)
+	if s.Locked && s.LockHint != "" {
+		fmt.Fprintf(w, "fix:     %s\n", s.LockHint)
+	}
 	fmt.Fprintf(w, "socket:  %s\n", s.Socket)
 	fmt.Fprintf(w, "audit:   %s\n", s.AuditLog)
 	if s.Config != "" {

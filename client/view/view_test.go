@@ -34,3 +34,21 @@ func TestWhichNone(t *testing.T) {
 		t.Errorf("Which = %q, want %q", b.String(), want)
 	}
 }
+
+// A keychain that cannot be read shows its words and the fix, not keyfob
+// unlock alone; a locked keychain says the agent loads the tokens itself.
+func TestStatusKeychain(t *testing.T) {
+	var b strings.Builder
+	Status(&b, &client.Status{PID: 7, Backend: "pass", Locked: true, LockError: "the pass keychain cannot be read: the pass store /s is not initialised (it has no .gpg-id)",
+		LockHint: "create the store (pass init YOUR-GPG-KEY-ID), then keyfob unlock"}, nil, nil)
+	if out := b.String(); !strings.Contains(out, "pass backend, locked: the pass keychain cannot be read: the pass store /s is not initialised") ||
+		!strings.Contains(out, "\nfix:     create the store") || strings.Contains(out, "run keyfob unlock\n") {
+		t.Errorf("Status(unreadable keychain) = %q", out)
+	}
+	b.Reset()
+	Status(&b, &client.Status{PID: 7, Backend: "pass", Locked: true, KeychainLocked: true, LockError: "the pass store's gpg key is locked", LockHint: "give gpg-agent the key's passphrase"}, nil, nil)
+	if out := b.String(); !strings.Contains(out, "locked: the pass store's gpg key is locked (the agent loads the tokens once it is unlocked)") ||
+		!strings.Contains(out, "fix:     give gpg-agent") || strings.Contains(out, "tokens:") {
+		t.Errorf("Status(locked keychain) = %q", out)
+	}
+}

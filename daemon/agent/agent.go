@@ -18,7 +18,6 @@ import (
 	"github.com/keyfob/keyfob/daemon/audit"
 	"github.com/keyfob/keyfob/daemon/github"
 	"github.com/keyfob/keyfob/daemon/policy"
-	"github.com/keyfob/keyfob/daemon/store"
 	"github.com/keyfob/keyfob/daemon/vault"
 )
 
@@ -100,6 +99,9 @@ type Agent struct {
 	lastActive atomic.Int64
 	// waiting is set while waitKeychain polls a locked keychain.
 	waiting atomic.Bool
+	// lockNote is why the keychain could not be read, when it could not
+	// (keychain.go).
+	lockNote atomic.Pointer[lockNote]
 	// refresh refreshes the user tokens from keyfob login (refresh.go).
 	refresh refresher
 }
@@ -161,16 +163,6 @@ func (a *Agent) currentRoutes() *policy.Table { return a.routes.Load().routes }
 func errResp(code, msg, hint string) *client.Response {
 	return &client.Response{Code: code, Error: msg, Hint: hint}
 }
-
-func lockedResp(lockErr string) *client.Response {
-	if lockErr == store.ErrKeychainLocked.Error() {
-		return errResp(client.CodeLocked, "locked: "+lockErr, keychainLockedHint)
-	}
-	return errResp(client.CodeLocked, "keyfob is locked ("+lockErr+")", "run keyfob unlock")
-}
-
-// keychainLockedHint is the fix for a locked login keyring.
-const keychainLockedHint = "unlock the login keyring (log in, or unlock it in your keyring app); keyfob loads the tokens as soon as it is unlocked"
 
 func (a *Agent) credRequest(c *client.Credential) policy.Request {
 	if c == nil {

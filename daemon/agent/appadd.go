@@ -63,7 +63,7 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 	switch {
 	case s.Locked():
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	case s.NameTaken(req.Name) != "":
 		return fail(client.CodeBadRequest, s.NameTaken(req.Name), "keyfob remove "+req.Name+" first, or choose another name")
 	}
@@ -96,7 +96,7 @@ func (a *Agent) appAdd(ctx context.Context, _ peercred.Cred, req *client.Request
 	case s.Locked():
 		ap.Key.Wipe()
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	case s.NameTaken(req.Name) != "":
 		ap.Key.Wipe()
 		return fail(client.CodeBadRequest, s.NameTaken(req.Name), "keyfob remove "+req.Name+" first, or choose another name")

@@ -47,7 +47,7 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 	hosts := meta.Hosts
 	if s := a.vault.Snapshot(); s.Locked() {
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	} else if old := s.Tokens[req.Name]; req.Op == client.OpRotate && old == nil {
 		return fail(client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 	} else if req.Op == client.OpRotate {
@@ -77,7 +77,7 @@ func (a *Agent) put(ctx context.Context, _ peercred.Cred, req *client.Request) O
 	s := a.vault.Snapshot()
 	if s.Locked() {
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	}
 	now := a.cfg.Now().UTC().Truncate(time.Second)
 	old := s.Tokens[req.Name]
@@ -134,7 +134,7 @@ func (a *Agent) remove(ctx context.Context, _ peercred.Cred, req *client.Request
 	s := a.vault.Snapshot()
 	if s.Locked() {
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	}
 	if ap := s.Apps[req.Name]; ap != nil {
 		return a.removeApp(ctx, ev, ap)

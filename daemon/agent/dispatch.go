@@ -164,7 +164,7 @@ func (a *Agent) keychainFailed(what, name, msg, reason string) func(error) (*cli
 	return func(err error) (*client.Response, string) {
 		switch {
 		case errors.Is(err, vault.ErrLocked):
-			return lockedResp(a.vault.Snapshot().LockErr), "locked"
+			return a.lockedResp(a.vault.Snapshot().LockErr), "locked"
 		case errors.Is(err, vault.ErrChanged):
 			why := name + " changed meanwhile; nothing changed"
 			return errResp(client.CodeUnavailable, why, "try again"), why

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keyfob/keyfob/client"
-	"github.com/keyfob/keyfob/daemon/store"
 )
 
 // At the socket, an answer's error is keyfob's own words: a fixed message
@@ -58,18 +57,6 @@ func (a *Agent) Internal(code, msg, hint string, err error) *client.Response {
 		hint = HintLog
 	}
 	return errResp(code, msg, hint)
-}
-
-// keychainLockErr is why the vault stays locked after unlock failed with
-// err, in fixed words: keyfob status and every locked answer show it.
-func keychainLockErr(err error) string {
-	if errors.Is(err, store.ErrBadPassphrase) {
-		return "wrong passphrase"
-	}
-	if w := Why(err); w != "" {
-		return "the keychain could not be opened (" + w + "); the agent's log says more"
-	}
-	return "the keychain could not be opened; the agent's log says why"
 }
 
 // system reports whether err carries an operating system's error: a path

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -45,9 +46,13 @@ func (k brokenKeychain) Put(t store.Token) error {
 	return k.Keychain.Put(t)
 }
 
-// TestKeychainErrorStaysInTheLog: a keychain that fails to write or to
-// read answers with keyfob's fixed words, and its own text goes to the
-// agent's log, never to the peer.
+// TestKeychainErrorStaysInTheLog: a keychain write or an unlock that
+// fails answers that request with keyfob's fixed words, and the keychain's
+// own text goes to the agent's log. The keychain's load state is another
+// thing: while it cannot be read, status and the locked answers of the
+// agent's own socket say why in the backend's words, cleaned, with a fix
+// (the helper's warning names the cause); a grant's socket and the audit
+// line get keyfob's fixed words only.
 func TestKeychainErrorStaysInTheLog(t *testing.T) {
 	dir := t.TempDir()
 	alog, err := audit.Open(filepath.Join(dir, "audit.log"))
@@ -101,15 +106,36 @@ func TestKeychainErrorStaysInTheLog(t *testing.T) {
 	leaks("unlock", r)
 	logged("unlock")
 	st := do(&client.Request{Op: client.OpStatus})
-	if st.Status == nil || !st.Status.Locked {
-		t.Fatalf("status after a failed unlock = %+v, want locked", st)
+	const head = "the file keychain cannot be read"
+	if st.Status == nil || !st.Status.Locked || st.Status.KeychainLocked || st.Status.LockError != head+": "+rawKeychainErr || st.Status.LockHint == "" {
+		t.Fatalf("status after a failed unlock = %+v, want locked, the keychain's words and a fix", st.Status)
 	}
-	leaks("status", st)
 	g := do(get("github.com", "acme/app.git"))
-	if g.Code != client.CodeLocked {
-		t.Errorf("get after a failed unlock = %+v, want locked", g)
+	if g.Code != client.CodeLocked || g.Error != "locked: "+head+": "+rawKeychainErr || g.Hint != st.Status.LockHint {
+		t.Errorf("get after a failed unlock = %+v, want locked, the keychain's words and the fix", g)
 	}
-	leaks("get", g)
+	gr := a.Resolve(t.Context(), me, get("github.com", "acme/app.git"), client.OpGet, "sandbox", "work")
+	if gr.Code != client.CodeLocked || gr.Error != "locked: "+head {
+		t.Errorf("get through a grant after a failed unlock = %+v, want locked, fixed words", gr)
+	}
+	leaks("grant get", gr)
+	b, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockedLines := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.Contains(l, `"`+audit.Locked+`"`) {
+			continue
+		}
+		lockedLines++
+		if strings.Contains(l, "freedesktop") || !strings.Contains(l, head) {
+			t.Errorf("the audit line of a locked get = %s, want keyfob's words only", l)
+		}
+	}
+	if lockedLines != 2 {
+		t.Errorf("%d audit lines of a locked get, want 2:\n%s", lockedLines, b)
+	}
 }
 
 // TestFailureWords: an OS error's text stays in the log, keyfob's own

@@ -34,7 +34,8 @@ func (a *Agent) Start() error {
 
 // Unlock opens the keychain and reads every keyfob item into memory. A
 // locked keychain (store.ErrKeychainLocked) leaves the agent locked, saying
-// so, and waiting for the keychain to unlock.
+// so, and waiting for the keychain to unlock; one that cannot be read
+// leaves it locked, saying why in the backend's words (keychain.go).
 func (a *Agent) Unlock(pass client.Secret) error {
 	err := a.open(pass)
 	if errors.Is(err, store.ErrKeychainLocked) {
@@ -76,59 +77,8 @@ func (a *Agent) open(pass client.Secret) error {
 		}
 		st.Close()
 	}
-	if errors.Is(err, store.ErrKeychainLocked) {
-		// Locked is not empty: say so and serve nothing.
-		a.vault.SetLockErr(store.ErrKeychainLocked.Error())
-		return err
-	}
-	a.vault.SetLockErr(keychainLockErr(err))
+	a.keychainUnreadable(err)
 	return err
-}
-
-// DefaultKeychainPoll is how often a locked keychain is checked for an
-// unlock.
-const DefaultKeychainPoll = 2 * time.Second
-
-// waitKeychain polls a locked keychain (without prompting again) until it
-// unlocks, then unlocks the agent: the user logged in, or unlocked the
-// login keyring in the keyring app. It ends when the agent stops, or is
-// unlocked or locked for another reason meanwhile. At most one runs.
-func (a *Agent) waitKeychain() {
-	if !a.waiting.CompareAndSwap(false, true) {
-		return
-	}
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		defer a.waiting.Store(false)
-		t := time.NewTicker(a.cfg.KeychainPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-a.life.Done():
-				return
-			case <-t.C:
-			}
-			if s := a.vault.Snapshot(); !s.Locked() || s.LockErr != store.ErrKeychainLocked.Error() {
-				return
-			}
-			locked, err := store.KeychainLocked(a.cfg.Backend)
-			if err != nil {
-				a.log.Debug("keychain lock state", zap.Error(err))
-				continue
-			}
-			if locked {
-				continue
-			}
-			if err := a.open(client.Secret{}); err == nil {
-				a.log.Info("the keychain unlocked; tokens loaded")
-				return
-			} else if !errors.Is(err, store.ErrKeychainLocked) {
-				a.log.Warn("the keychain unlocked but cannot be read", zap.Error(err))
-				return
-			}
-		}
-	}()
 }
 
 // unlock handles keyfob unlock: audited before it is made, so no audit

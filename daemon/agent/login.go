@@ -143,7 +143,7 @@ func (a *Agent) loginPoll(ctx context.Context, _ peercred.Cred, req *client.Requ
 	}
 	if s := a.vault.Snapshot(); s.Locked() {
 		ev.Decision = audit.Locked
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Event: ev}
 	}
 	pctx, cancel := context.WithTimeout(ctx, loginTimeout)
 	defer cancel()

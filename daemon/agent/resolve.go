@@ -52,8 +52,8 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 		return Outcome{Resp: errResp(code, msg, hint), Event: ev}, true
 	}
 	if s.Locked() {
-		ev.Decision, ev.Reason = audit.Locked, s.LockErr
-		return Outcome{Resp: lockedResp(s.LockErr), Event: ev}, true
+		ev.Decision, ev.Reason = audit.Locked, a.lockReason(s.LockErr)
+		return Outcome{Resp: a.lockedAnswer(s.LockErr, ev.Grant != ""), Event: ev}, true
 	}
 	var e *vault.Entry
 	var route, reason, pathWarn string
@@ -211,7 +211,7 @@ func (a *Agent) which(_ context.Context, _ peercred.Cred, req *client.Request) O
 	}
 	s := a.vault.Snapshot()
 	if s.Locked() {
-		return Outcome{Resp: lockedResp(s.LockErr), Quiet: true}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Quiet: true}
 	}
 	d := policy.Explain(a.credRequest(req.Cred), s.Policy(), a.currentRoutes())
 	resp := &client.Response{Token: d.Token, Route: d.Route, Reason: d.Reason}

@@ -128,7 +128,7 @@ func (a *Agent) statusOp(context.Context, peercred.Cred, *client.Request) Outcom
 func (a *Agent) list(context.Context, peercred.Cred, *client.Request) Outcome {
 	s := a.vault.Snapshot()
 	if s.Locked() {
-		return Outcome{Resp: lockedResp(s.LockErr), Quiet: true}
+		return Outcome{Resp: a.lockedResp(s.LockErr), Quiet: true}
 	}
 	now := a.cfg.Now()
 	resp := &client.Response{Status: a.statusOf(s)}
@@ -158,7 +158,10 @@ func (a *Agent) statusOf(s *vault.Snapshot) *client.Status {
 	}
 	st.NeedsPass = st.Locked && a.cfg.Backend == store.File
 	st.NewKeyring = st.NeedsPass && store.FileKeyringIsNew(a.cfg.Dir)
-	st.KeychainLocked = st.Locked && s.LockErr == store.ErrKeychainLocked.Error()
+	st.KeychainLocked = st.Locked && a.keychainLocked(s.LockErr)
+	if st.Locked {
+		st.LockHint = a.lockHint(s.LockErr)
+	}
 	return st
 }
 

@@ -164,8 +164,15 @@ func (r *report) agent(path string, call func(string, *client.Request) (*client.
 	s := resp.Status
 	switch {
 	case s.KeychainLocked:
-		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError),
-			"unlock the login keyring (log in, or unlock it in your keyring app); the agent loads the tokens by itself")
+		fix := s.LockHint
+		if fix == "" {
+			fix = "unlock the keychain; the agent loads the tokens by itself"
+		}
+		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError), fix)
+		return nil, nil
+	case s.Locked && s.LockHint != "":
+		// The keychain cannot be read: the backend's words, and its fix.
+		r.problem(CheckAgent, fmt.Sprintf("keychain backend %s is not reachable: %s", s.Backend, s.LockError), s.LockHint)
 		return nil, nil
 	case s.Locked && (s.NeedsPass || strings.Contains(s.LockError, "keyfob lock") || strings.Contains(s.LockError, "waiting")):
 		r.problem(CheckAgent, fmt.Sprintf("agent (pid %d) is locked: %s", s.PID, s.LockError), "keyfob unlock")

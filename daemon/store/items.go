@@ -26,7 +26,7 @@ func (s *Store) keys(prefix string) ([]string, error) {
 		return nil, errClosed
 	}
 	all, err := s.kr.Keys()
-	if err != nil {
+	if err = s.classify(err); err != nil {
 		return nil, fmt.Errorf("list %s keyring: %w", s.backend, err)
 	}
 	var keys []string
@@ -76,6 +76,10 @@ func loadAll[T any](s *Store, prefix string, get func(key string) (T, error)) ([
 	var bad []error
 	for _, k := range keys {
 		v, err := get(k)
+		if errors.Is(err, ErrKeychainLocked) {
+			// Locked is not empty, nor every item broken.
+			return nil, nil, err
+		}
 		if err != nil {
 			bad = append(bad, err)
 			continue

@@ -45,7 +45,7 @@ func secretService(t *testing.T, path dbus.ObjectPath, method string, args ...an
 
 func lockLogin(t *testing.T) {
 	secretService(t, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock", []dbus.ObjectPath{loginPath})
-	if locked, err := store.KeychainLocked(store.SecretService); err != nil || !locked {
+	if locked, err := store.KeychainLocked(store.Options{Backend: store.SecretService}); err != nil || !locked {
 		t.Fatalf("KeychainLocked after Lock = %v, %v; want true", locked, err)
 	}
 }

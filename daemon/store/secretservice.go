@@ -9,11 +9,6 @@ import (
 	"github.com/godbus/dbus"
 )
 
-// ErrKeychainLocked means the keychain itself is locked (the Secret
-// Service login collection): its items cannot be read until it unlocks.
-// It is not an empty keychain.
-var ErrKeychainLocked = errors.New("the login keyring is locked")
-
 // The Secret Service names keyfob uses: the service, and the collection
 // keyring opens (LibSecretCollectionName "login").
 const (
@@ -24,16 +19,6 @@ const (
 
 // busTimeout bounds each D-Bus call keyfob makes itself.
 const busTimeout = 5 * time.Second
-
-// KeychainLocked reports whether backend's keychain is locked, without
-// asking it to unlock: for secret-service, whether the login collection
-// is. The other backends have no lock keyfob can see, and report false.
-func KeychainLocked(backend string) (bool, error) {
-	if backend != SecretService {
-		return false, nil
-	}
-	return collectionLocked()
-}
 
 // collectionLocked reads the login collection's Locked property. A
 // collection that does not exist is not locked: keyring then reads it as
@@ -89,23 +74,4 @@ func requestUnlock() error {
 		conn.Object(ssDest, prompt).Go("org.freedesktop.Secret.Prompt.Prompt", dbus.FlagNoReplyExpected, nil, "")
 	}
 	return nil
-}
-
-// checkUnlocked makes sure the secret-service collection is unlocked
-// before keyring reads it: keyring would otherwise wait for the unlock
-// prompt's answer without end, or read a locked collection as empty. A
-// locked collection is asked to unlock once, and is ErrKeychainLocked
-// until it is.
-func checkUnlocked() error {
-	locked, err := collectionLocked()
-	if err != nil || !locked {
-		return err
-	}
-	if err := requestUnlock(); err != nil {
-		return err
-	}
-	if locked, err = collectionLocked(); err != nil || !locked {
-		return err
-	}
-	return ErrKeychainLocked
 }

@@ -149,12 +149,10 @@ func ValidName(name string) error {
 	return nil
 }
 
-// Open opens the backend named in opts. It does not read any item.
-func Open(opts Options) (*Store, error) {
-	if !slices.Contains(Backends, opts.Backend) {
-		return nil, fmt.Errorf("unknown backend %q: want one of %s", opts.Backend, strings.Join(Backends, ", "))
-	}
-	cfg := keyring.Config{
+// keyringConfig is keyring's configuration for opts: one backend, never
+// another.
+func keyringConfig(opts Options) keyring.Config {
+	return keyring.Config{
 		AllowedBackends:         []keyring.BackendType{keyring.BackendType(opts.Backend)},
 		ServiceName:             "keyfob",
 		LibSecretCollectionName: "login",
@@ -165,6 +163,14 @@ func Open(opts Options) (*Store, error) {
 		PassPrefix:              "keyfob",
 		FileDir:                 opts.Dir,
 	}
+}
+
+// Open opens the backend named in opts. It does not read any item.
+func Open(opts Options) (*Store, error) {
+	if !slices.Contains(Backends, opts.Backend) {
+		return nil, fmt.Errorf("unknown backend %q: want one of %s", opts.Backend, strings.Join(Backends, ", "))
+	}
+	cfg := keyringConfig(opts)
 	s := &Store{backend: opts.Backend, dir: opts.Dir}
 	if opts.Backend == File {
 		if opts.Dir == "" {
@@ -192,11 +198,9 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
 	}
-	if opts.Backend == SecretService {
-		if err := checkUnlocked(); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
-		}
+	if err := checkUnlocked(opts); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s keyring: %w", opts.Backend, err)
 	}
 	s.kr = kr
 	if opts.Backend == File {
@@ -226,7 +230,8 @@ func (s *Store) getItem(key string) (keyring.Item, error) {
 	case s.backend == File:
 		return s.fileGet(key)
 	}
-	return s.kr.Get(key)
+	it, err := s.kr.Get(key)
+	return it, s.classify(err)
 }
 
 // Backend returns the backend's name.
@@ -305,7 +310,7 @@ func (s *Store) set(it keyring.Item) error {
 	case s.backend == File:
 		err = s.setFileAtomic(it)
 	default:
-		err = s.kr.Set(it)
+		err = s.classify(s.kr.Set(it))
 	}
 	if err != nil {
 		return fmt.Errorf("write %s to %s keyring: %w", it.Key, s.backend, err)
