@@ -100,11 +100,12 @@ func (r *report) write(w io.Writer) {
 		"- The floor row is the cost of starting any Go program here: runtime set-up (heap arenas, signal handlers, a few threads). "+
 		"git's credential-cache get is a small C program talking to a daemon and costs about the same, so a Go helper cannot come in under "+
 		"1.0× of it; the helper's budget over the floor is what the client code controls.\n"+
-		"- The helper takes a lean path on Linux: plain socket system calls with SO_RCVTIMEO/SO_SNDTIMEO instead of the net package's poller, "+
-		"and a hand-written encoder and decoder for its one request and answer (same bytes on the wire as encoding/json; fuzz tests in client/ check it). "+
-		"What remains over the floor is the agent's round trip and the larger binary's start (package init, page faults).\n"+
+		"- The helper is a byte pump (client/pump): it checks git's lines, sends them to the agent and copies the agent's answer, already in "+
+		"git's terms, with plain socket system calls (SO_RCVTIMEO/SO_SNDTIMEO, no net poller) and none of fmt, net, crypto, encoding/json, "+
+		"reflect or os/exec in its binary. The row against the Go floor server is what the helper's own process costs over the floor; "+
+		"the rest of its × Go floor is the agent's answer.\n"+
 		"- The Go floor is a static Go client (bench/floor) doing only the socket round trip, with plain system calls, against a Go server "+
-		"(bench/floorsrv) that answers every line at once with a fixed line: the least any Go helper asking a daemon can cost. "+
+		"(bench/floorsrv) that answers every request at once with a fixed answer: the least any Go helper asking a daemon can cost. "+
 		"The helper's × Go floor is what its own code and the agent add to that.\n"+
 		"- `git credential fill` adds git's own start-up and a fork of the helper to every row, which narrows the ratios; "+
 		"per fetch, git also runs `approve` after a fetch that needed a credential, a second start of git and the helper (store).\n\n")
@@ -133,7 +134,9 @@ func (r *report) write(w io.Writer) {
 		"readlink), the audit line (one stat of its name, one write) and the answer, on the same two CPUs as the load generator; "+
 		"the Go floor server's one-shot row is what the load generator and the kernel leave for any Go server here.\n"+
 		"- The agent keeps the goroutines and read buffers that served connections for the next ones (up to 16), so a one-shot "+
-		"request does not pay for a new goroutine's stack to grow.\n")
+		"request does not pay for a new goroutine's stack to grow.\n"+
+		"- The agent runs Go code on one thread (GOMAXPROCS=1, unless set in its environment): its work per request is a few "+
+		"microseconds between system calls, and handing goroutines from thread to thread cost more CPU per request than that.\n")
 	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
 	fmt.Fprintf(w, "| idle (4.5 s after the timed rounds, 1 token) | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
 		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))

@@ -248,7 +248,8 @@ func reportHelperError(path string, err error) []string {
 	say := func(kind, format string, args ...any) { lines = append(lines, sayLine(kind, format, args...)) }
 	switch {
 	case errors.As(err, &e) && e.Code == CodeLocked && strings.HasPrefix(e.Message, "locked: "):
-		// The keychain itself is locked; keyfob unlock would not help.
+		// The keychain's doing (locked, or cannot be read): its words,
+		// and the fix as the hint.
 		say(sayWarning, "%s", e.Message)
 		if e.Hint != "" {
 			say(sayHint, "%s", e.Hint)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
 	"go.uber.org/zap/zapcore"
 
@@ -38,6 +39,14 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	defer pass.Wipe()
+	if os.Getenv("GOMAXPROCS") == "" {
+		// The agent's work per request is microseconds, most of it
+		// system calls; handing goroutines between threads costs more
+		// than that (docs/benchmarks.md). One thread runs Go code at a
+		// time, as ssh-agent runs, and blocking calls still get threads
+		// of their own. GOMAXPROCS set in the environment wins.
+		runtime.GOMAXPROCS(1)
+	}
 	if *backend == "" {
 		*backend = store.DefaultBackend()
 	}

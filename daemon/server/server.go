@@ -240,7 +240,11 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 	}
 	for ctx.Err() == nil {
 		_ = c.SetReadDeadline(time.Now().Add(idle))
-		if p, err := r.Peek(len(pump.RequestPrefix)); err == nil && string(p) == pump.RequestPrefix {
+		if _, err := r.Peek(1); err != nil {
+			// Closed, or idle past its time: nothing to answer.
+			return
+		}
+		if isGit(r) {
 			// git-credential-keyfob's request, in git's lines.
 			line, err := r.ReadSlice('\n')
 			op, ok := pump.ParseHeader(bytes.TrimSuffix(line, []byte("\n")))
@@ -277,6 +281,17 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 			return
 		}
 	}
+}
+
+// isGit reports whether the request waiting in r is one in git's lines:
+// a JSON request starts with "{", so only one that starts with "g" is
+// waited for to its fourth byte.
+func isGit(r *bufio.Reader) bool {
+	if p, _ := r.Peek(1); p[0] != pump.RequestPrefix[0] {
+		return false
+	}
+	p, err := r.Peek(len(pump.RequestPrefix))
+	return err == nil && string(p) == pump.RequestPrefix
 }
 
 func (s *Server) reply(c net.Conn, resp *client.Response) bool {
