@@ -88,7 +88,7 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 			}
 			pr.Username, pr.EmptyUsername = "", false
 		}
-		d := policy.Decide(pr, s.Policy(), a.currentRoutes())
+		d := s.PolicyView().Decide(pr, a.currentRoutes())
 		if d.Outcome == policy.Granted && bound != "" {
 			if why := boundMismatch(d.Token, bound, req.Cred.Username, usernameOf(s, d.Token)); why != "" {
 				return refuse(audit.Denied, client.CodeDenied, why, "")

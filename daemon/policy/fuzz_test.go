@@ -135,6 +135,10 @@ func FuzzDecide(f *testing.F) {
 		r.Path = path
 		tab := Compile(routes)
 		d := Decide(r, toks, tab)
+		// The index reads fewer tokens and decides the same.
+		if v := NewView(toks).Decide(r, tab); !reflect.DeepEqual(v, d) {
+			t.Fatalf("Decide = %+v, but on a View %+v", d, v)
+		}
 		if e := Explain(r, toks, tab); e.Outcome != d.Outcome || e.Token != d.Token || e.Reason != d.Reason {
 			t.Fatalf("Decide = %v %q (%s), but Explain = %v %q (%s)", d.Outcome, d.Token, d.Reason, e.Outcome, e.Token, e.Reason)
 		}

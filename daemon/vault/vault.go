@@ -82,16 +82,19 @@ type Snapshot struct {
 	// Remembered holds the credentials git approved for remembered
 	// hosts, by ID. Policy never sees them.
 	Remembered map[string]*RememberedEntry
-	view       []policy.Token
+	view       *policy.View
 }
 
 // Locked reports whether the snapshot holds no keychain.
 func (s *Snapshot) Locked() bool { return s.kc == nil }
 
 // Policy returns what policy needs of the tokens and apps, sorted by name.
-// It is built once per snapshot, so a get costs O(tokens) in policy and
-// nothing more.
-func (s *Snapshot) Policy() []policy.Token { return s.view }
+// It is built once per snapshot, with an index by host (PolicyView), so a
+// get reads only the tokens for its host.
+func (s *Snapshot) Policy() []policy.Token { return s.view.All() }
+
+// PolicyView is Policy indexed by host, for a get.
+func (s *Snapshot) PolicyView() *policy.View { return s.view }
 
 // NameTaken says why name cannot name a new token or app, "" when it can.
 func (s *Snapshot) NameTaken(name string) string {
@@ -131,7 +134,7 @@ func (s *Snapshot) build() *Snapshot {
 		toks = append(toks, policy.Token{Name: e.Name, Hosts: e.Meta.Hosts, Username: DefaultUsername, App: true})
 	}
 	slices.SortFunc(toks, func(x, y policy.Token) int { return strings.Compare(x.Name, y.Name) })
-	s.view = toks
+	s.view = policy.NewView(toks)
 	return s
 }
 
