@@ -107,7 +107,7 @@ func randomHex(t *testing.T, n int) string {
 
 // TestLockLeavesNoSecretInMemory runs a real agent with the file backend
 // and its passphrase in KEYFOB_FILE_PASSPHRASE, sends a token through add
-// and token, and after keyfob lock reads the whole of the agent's memory:
+// and token, and git's get, store and erase, and after keyfob lock reads the whole of the agent's memory:
 // neither the token nor the passphrase may be anywhere in it. Before the
 // lock both are found, which proves the scan sees them.
 func TestLockLeavesNoSecretInMemory(t *testing.T) {
@@ -166,6 +166,22 @@ func TestLockLeavesNoSecretInMemory(t *testing.T) {
 	if out, err := run("", "token", "canary"); err != nil || strings.TrimSpace(out) != token {
 		t.Fatalf("keyfob token canary = %q, %v; want the token", out, err)
 	}
+	// git's side too: the agent parses git's lines and writes git's
+	// answer itself, and git hands the token back with store and erase.
+	helper := func(op, stdin string) string {
+		cmd := exec.Command(filepath.Join(bin, "git-credential-keyfob"), op)
+		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git-credential-keyfob %s: %v", op, err)
+		}
+		return string(out)
+	}
+	if out := helper("get", "protocol=https\nhost=git.example.test\n\n"); !strings.Contains(out, "password="+token+"\n") {
+		t.Fatalf("git-credential-keyfob get = %q, want the token", out)
+	}
+	helper("store", "protocol=https\nhost=git.example.test\nusername=x-access-token\npassword="+token+"\n\n")
+	helper("erase", "protocol=https\nhost=git.example.test\nusername=x-access-token\npassword="+token+"x\n\n")
 	needles := map[string][]byte{"token": []byte(token), "passphrase": []byte(pass)}
 	// Keychain items carry their data base64-encoded inside the file
 	// backend's JSON: look for the token in that form too, at each of the
