@@ -11,23 +11,35 @@ import (
 	"testing"
 )
 
-// The test binary is git-credential-keyfob itself when asked: the tests run
-// the helper as git does, a process with stdin, stdout, stderr and an exit
-// status.
+// helperBin is git-credential-keyfob, built as make build builds it: the
+// tests run the helper as git does, a process with stdin, stdout, stderr
+// and an exit status.
+var helperBin string
+
 func TestMain(m *testing.M) {
-	if os.Getenv("KEYFOB_TEST_HELPER") == "1" {
-		main()
+	dir, err := os.MkdirTemp("", "kfhelper")
+	if err != nil {
+		panic(err)
 	}
-	os.Exit(m.Run())
+	helperBin = filepath.Join(dir, "git-credential-keyfob")
+	build := exec.Command("go", "build", "-o", helperBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Stderr.WriteString("build git-credential-keyfob: " + err.Error() + "\n" + string(out))
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // helper runs git-credential-keyfob with args and stdin, in an environment
 // of its own: no agent, no keyfob on PATH unless env says so.
 func helper(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(helperBin, args...)
 	run := t.TempDir()
-	cmd.Env = []string{"KEYFOB_TEST_HELPER=1", "PATH=" + t.TempDir(), "HOME=" + run, "XDG_RUNTIME_DIR=" + run, "KEYFOB_AUTOSTART=0"}
+	cmd.Env = []string{"PATH=" + t.TempDir(), "HOME=" + run, "XDG_RUNTIME_DIR=" + run, "KEYFOB_AUTOSTART=0"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
