@@ -9,6 +9,8 @@ import (
 	"io"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/keyfob/keyfob/client/pump"
 )
 
 // ErrTooLarge is returned for a message longer than MaxMessage.
@@ -309,13 +311,7 @@ func ReadLine(r *bufio.Reader) ([]byte, error) {
 			clear(buf)
 			return nil, ErrTooLarge
 		}
-		if len(buf)+len(chunk) > cap(buf) {
-			grown := make([]byte, len(buf), max(2*cap(buf), len(buf)+len(chunk), 512))
-			copy(grown, buf)
-			clear(buf)
-			buf = grown
-		}
-		buf = append(buf, chunk...)
+		buf = append(pump.Grow(buf, len(chunk)), chunk...)
 		// chunk is r's buffer, already consumed.
 		clear(chunk)
 		switch {

@@ -264,50 +264,43 @@ func AppendGit(b []byte, a GitAttrs) ([]byte, error) {
 	}
 	start := len(b)
 	var bad string
-	put := func(k string, v []byte, given bool) {
-		if len(v) == 0 && !given {
-			return
-		}
-		if bytes.ContainsAny(v, "\x00\r\n") && bad == "" {
-			bad = k
-		}
-		b = append(b, k...)
-		b = append(b, '=')
-		b = append(b, v...)
-		b = append(b, '\n')
-	}
-	str := func(k, v string, given bool) {
-		if v == "" && !given {
-			return
-		}
-		if strings.ContainsAny(v, "\x00\r\n") && bad == "" {
-			bad = k
-		}
-		b = append(b, k...)
-		b = append(b, '=')
-		b = append(b, v...)
-		b = append(b, '\n')
-	}
 	for _, c := range a.Capabilities {
-		str("capability[]", c, false)
+		b = appendAttr(b, &bad, "capability[]", c, false)
 	}
-	str("protocol", a.Protocol, false)
-	str("host", a.Host, false)
-	str("path", a.Path, false)
-	str("username", a.Username, a.HasUsername)
-	put("password", a.Password.Bytes(), a.HasPassword)
+	b = appendAttr(b, &bad, "protocol", a.Protocol, false)
+	b = appendAttr(b, &bad, "host", a.Host, false)
+	b = appendAttr(b, &bad, "path", a.Path, false)
+	b = appendAttr(b, &bad, "username", a.Username, a.HasUsername)
+	b = appendAttr(b, &bad, "password", a.Password.Bytes(), a.HasPassword)
 	if a.PasswordExpiryUTC != 0 {
-		str("password_expiry_utc", strconv.FormatInt(a.PasswordExpiryUTC, 10), false)
+		b = appendAttr(b, &bad, "password_expiry_utc", strconv.FormatInt(a.PasswordExpiryUTC, 10), false)
 	}
-	put("oauth_refresh_token", a.OAuthRefreshToken.Bytes(), false)
+	b = appendAttr(b, &bad, "oauth_refresh_token", a.OAuthRefreshToken.Bytes(), false)
 	for _, v := range a.State {
-		str("state[]", v, false)
+		b = appendAttr(b, &bad, "state[]", v, false)
 	}
 	if bad != "" {
 		clear(b[start:])
 		return b[:start], fmt.Errorf("credential attribute %s %w", bad, ErrUnsafeValue)
 	}
 	return b, nil
+}
+
+// appendAttr appends "k=v" and a newline to b, unless v is empty and not
+// given; a v holding NUL, CR or LF names k in *bad, if nothing is there.
+func appendAttr[V string | []byte](b []byte, bad *string, k string, v V, given bool) []byte {
+	if len(v) == 0 && !given {
+		return b
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c == 0 || c == '\r' || c == '\n') && *bad == "" {
+			*bad = k
+		}
+	}
+	b = append(b, k...)
+	b = append(b, '=')
+	b = append(b, v...)
+	return append(b, '\n')
 }
 
 // CapState is git's capability for helper state (git 2.46 and later): a

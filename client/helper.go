@@ -58,23 +58,9 @@ func sayLine(kind, format string, args ...any) string {
 // what the helper does when driven in-process. args are the arguments
 // after the program name; it returns the exit status.
 func GitHelper(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		say(stderr, sayError, "usage: git-credential-keyfob get|store|erase")
-		return 2
-	}
-	op := args[0]
-	switch op {
-	case "get", "store", "erase":
-	case "capability":
-		// git credential capability's format: the version, then one
-		// line per capability. keyfob serves state (git 2.46), not
-		// authtype.
-		fmt.Fprintln(stdout, "version 0")
-		fmt.Fprintln(stdout, "capability "+CapState)
-		return 0
-	default:
-		// git-credential(1): helpers ignore operations they do not know.
-		return 0
+	op, status, ok := pump.Op(args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	attrs, err := ParseGit(stdin)
 	if err != nil {

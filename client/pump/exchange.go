@@ -69,10 +69,7 @@ func exchange(path string, req []byte) ([]byte, error) {
 	b := make([]byte, 0, 1024)
 	for {
 		if len(b) == cap(b) {
-			nb := make([]byte, len(b), 2*cap(b))
-			copy(nb, b)
-			clear(b)
-			b = nb
+			b = Grow(b, cap(b))
 		}
 		n, err := syscall.Read(fd, b[len(b):cap(b)])
 		if err == syscall.EINTR {

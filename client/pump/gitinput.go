@@ -42,7 +42,7 @@ func ReadGit(r io.Reader) ([]byte, error) {
 				return fail(errors.New("credential line exceeds " + strconv.Itoa(MaxGitLine) + " bytes"))
 			}
 			if len(b) == cap(b) {
-				b = grow(b, cap(b))
+				b = Grow(b, cap(b))
 			}
 			n, err := r.Read(b[len(b):cap(b)])
 			b = b[:len(b)+n]
@@ -84,7 +84,7 @@ func ReadGit(r io.Reader) ([]byte, error) {
 			if w == len(b) {
 				// The last line, at end of input with no newline:
 				// room for the one it gets.
-				b = grow(b, 1)
+				b = Grow(b, 1)
 				b = b[:w+1]
 			}
 			b[w] = '\n'
@@ -142,12 +142,14 @@ func agentReads(key []byte) bool {
 	return false
 }
 
-// grow returns b with room for n more bytes, clearing the array it leaves.
-func grow(b []byte, n int) []byte {
+// Grow returns b with room for n more bytes, at least doubling it when it
+// must move, and clears the array it leaves: bytes that may hold a secret
+// are never left behind by a reallocation.
+func Grow(b []byte, n int) []byte {
 	if cap(b)-len(b) >= n {
 		return b
 	}
-	nb := make([]byte, len(b), len(b)+max(n, cap(b)))
+	nb := make([]byte, len(b), len(b)+max(n, cap(b), 256))
 	copy(nb, b)
 	clear(b[:cap(b)])
 	return nb

@@ -36,22 +36,9 @@ const CapState = "state"
 // Run runs git-credential-keyfob: args are the arguments after the
 // program name. It returns the exit status.
 func Run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
-	if len(args) != 1 {
-		say(stderr, SayError, "usage: git-credential-keyfob get|store|erase")
-		return 2
-	}
-	op := args[0]
-	switch op {
-	case "get", "store", "erase":
-	case "capability":
-		// git credential capability's format: the version, then one
-		// line per capability. keyfob serves state (git 2.46), not
-		// authtype.
-		io.WriteString(stdout, "version 0\ncapability "+CapState+"\n")
-		return 0
-	default:
-		// git-credential(1): helpers ignore operations they do not know.
-		return 0
+	op, status, ok := Op(args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	lines, err := ReadGit(stdin)
 	if err != nil {
@@ -129,6 +116,29 @@ func serves(lines []byte) bool {
 		}
 	}
 	return len(host) > 0 && (string(proto) == "https" || string(proto) == "http")
+}
+
+// Op reads the helper's arguments, as git gives them: one operation. For
+// get, store and erase it returns the op and ok; for anything else it
+// does what git-credential(1) asks of a helper (capability's answer,
+// silence for an operation it does not know, a usage error for no
+// operation) and returns the exit status.
+func Op(args []string, stdout, stderr io.Writer) (op string, status int, ok bool) {
+	if len(args) != 1 {
+		say(stderr, SayError, "usage: git-credential-keyfob get|store|erase")
+		return "", 2, false
+	}
+	switch args[0] {
+	case "get", "store", "erase":
+		return args[0], 0, true
+	case "capability":
+		// git credential capability's format: the version, then one
+		// line per capability. keyfob serves state (git 2.46), not
+		// authtype.
+		io.WriteString(stdout, "version 0\ncapability "+CapState+"\n")
+	}
+	// git-credential(1): helpers ignore operations they do not know.
+	return "", 0, false
 }
 
 // refusal words an answer that is not keyfob's. A JSON line is an agent

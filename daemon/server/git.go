@@ -97,13 +97,7 @@ func readGitBody(r *bufio.Reader) ([]byte, error) {
 			clear(chunk)
 			return fail(client.ErrTooLarge)
 		}
-		if len(body)+len(chunk) > cap(body) {
-			grown := make([]byte, len(body), max(2*cap(body), len(body)+len(chunk)))
-			copy(grown, body)
-			clear(body)
-			body = grown
-		}
-		body = append(body, chunk...)
+		body = append(pump.Grow(body, len(chunk)), chunk...)
 		clear(chunk)
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
