@@ -124,14 +124,7 @@ func TestSecretServiceLockedIsNotEmpty(t *testing.T) {
 	for _, k := range []string{"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
 		t.Setenv(k, "")
 	}
-	o := daemon.Options{
-		Backend:    store.SecretService,
-		Socket:     filepath.Join(dir, "run", "agent.sock"),
-		AuditPath:  filepath.Join(dir, "state", "audit.log"),
-		ConfigPath: filepath.Join(dir, "config.toml"),
-		StateDir:   filepath.Join(dir, "state"),
-		GitHubAPI:  "http://127.0.0.1:1",
-	}
+	o := agentOptions(dir, store.SecretService)
 	t.Setenv("KEYFOB_SOCKET", o.Socket)
 
 	stop := startAgent(t, o)
@@ -181,5 +174,18 @@ func TestSecretServiceLockedIsNotEmpty(t *testing.T) {
 	b, _ := os.ReadFile(o.AuditPath)
 	if bytes.Contains(b, []byte("canary")) {
 		t.Error("the audit log holds the secret")
+	}
+}
+
+// agentOptions runs an agent of backend with its files in dir and no
+// GitHub API (a closed port).
+func agentOptions(dir, backend string) daemon.Options {
+	return daemon.Options{
+		Backend:    backend,
+		Socket:     filepath.Join(dir, "run", "agent.sock"),
+		AuditPath:  filepath.Join(dir, "state", "audit.log"),
+		ConfigPath: filepath.Join(dir, "config.toml"),
+		StateDir:   filepath.Join(dir, "state"),
+		GitHubAPI:  "http://127.0.0.1:1",
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/keyfob/keyfob/client"
-	"github.com/keyfob/keyfob/daemon"
 	"github.com/keyfob/keyfob/daemon/doctor"
 	"github.com/keyfob/keyfob/daemon/store"
 )
@@ -138,15 +137,8 @@ func TestPassLockedIsNotEmpty(t *testing.T) {
 	for _, k := range []string{"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
 		t.Setenv(k, "")
 	}
-	o := daemon.Options{
-		Backend:    store.Pass,
-		PassDir:    g.store,
-		Socket:     filepath.Join(dir, "run", "agent.sock"),
-		AuditPath:  filepath.Join(dir, "state", "audit.log"),
-		ConfigPath: filepath.Join(dir, "config.toml"),
-		StateDir:   filepath.Join(dir, "state"),
-		GitHubAPI:  "http://127.0.0.1:1",
-	}
+	o := agentOptions(dir, store.Pass)
+	o.PassDir = g.store
 	t.Setenv("KEYFOB_SOCKET", o.Socket)
 
 	// Unlocked: the tokens go in through the agent.
