@@ -82,7 +82,10 @@ var errGitHeader = errors.New("git request: want \"git get\", \"git store\" or \
 var errGitBody = errors.New("git request: no blank line before the end of input")
 
 // readGitBody reads git's lines up to the blank line that ends them,
-// within pump's limits, without its blank line. Lines are copied out of
+// without its blank line: at most client.MaxMessage bytes, the bound of a
+// request on the JSON wire too, so that a peer (a sandbox's, on a grant
+// socket) holds no more of the agent's memory per connection either way.
+// git's input can be larger only by the attributes the helper leaves out. Lines are copied out of
 // r's buffer, which is wiped behind them: they may hold git's password.
 func readGitBody(r *bufio.Reader) ([]byte, error) {
 	body := make([]byte, 0, 256)
@@ -93,7 +96,7 @@ func readGitBody(r *bufio.Reader) ([]byte, error) {
 	lineStart := 0
 	for {
 		chunk, err := r.ReadSlice('\n')
-		if len(body)+len(chunk) > pump.MaxGitInput {
+		if len(body)+len(chunk) > client.MaxMessage {
 			clear(chunk)
 			return fail(client.ErrTooLarge)
 		}

@@ -89,6 +89,7 @@ func TestGitFramingMalformed(t *testing.T) {
 		{"git get\nprotocol=https\nhost=github.com\n", "no blank line"},
 		{"git get\nurl=github.com\n\n", "no scheme"},
 		{"git get\nhost=" + strings.Repeat("h", 70000) + "\n\n", "exceeds"},
+		{"git get\nhost=h\n" + strings.Repeat("path="+strings.Repeat("p", 60000)+"\n", 2) + "\n", "exceeds 64 KiB"},
 		{"git frobnicate\nhost=github.com\n\n", `want "git get"`},
 	} {
 		c, err := net.Dial("unix", f.sock)
@@ -107,7 +108,7 @@ func TestGitFramingMalformed(t *testing.T) {
 		}
 	}
 	b, _ := os.ReadFile(f.audit)
-	if n := strings.Count(string(b), `"decision":"bad-request"`); n != 6 {
-		t.Errorf("%d bad-request lines in the audit log, want 6:\n%s", n, b)
+	if n := strings.Count(string(b), `"decision":"bad-request"`); n != 7 {
+		t.Errorf("%d bad-request lines in the audit log, want 7:\n%s", n, b)
 	}
 }
