@@ -2,6 +2,8 @@ package grant
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,6 +41,22 @@ func TestGrantNeverWidens(t *testing.T) {
 	ask := func(path, user string) (*client.Response, error) {
 		return client.Call(sock, &client.Request{Op: client.OpGet, Cred: &client.Credential{Protocol: "https", Host: "github.com", Path: path, Username: user}})
 	}
+	// git-credential-keyfob asks in git's own lines: the same decisions.
+	askGit := func(path, user string) string {
+		req := "git get\nprotocol=https\nhost=github.com\npath=" + path + "\n"
+		if user != "" {
+			req += "username=" + user + "\n"
+		}
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(req + "\n"))
+		c.(*net.UnixConn).CloseWrite()
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
 	// What the grant is for.
 	for _, tc := range []struct{ path, user string }{
 		{"acme/app.git", ""}, {"acme/app.git", "x-access-token"}, {"acme//app.git", ""}, {"./acme/app.git/", ""},
@@ -46,6 +64,9 @@ func TestGrantNeverWidens(t *testing.T) {
 		r, err := ask(tc.path, tc.user)
 		if err != nil || r.Secret.Reveal() != canary {
 			t.Errorf("get %s as %q = %+v, %v; want the granted token", tc.path, tc.user, r, err)
+		}
+		if got := askGit(tc.path, tc.user); !strings.Contains(got, "o password="+canary+"\n") || !strings.HasSuffix(got, "x 0\n") {
+			t.Errorf("git get %s as %q = %q; want the granted token", tc.path, tc.user, got)
 		}
 	}
 	// Everything else gets nothing.
@@ -62,6 +83,9 @@ func TestGrantNeverWidens(t *testing.T) {
 		{"another owner", "evil/app.git", "", "not in grant"},
 		{"no path", "", "", "no repository path"},
 	} {
+		if got := askGit(tc.path, tc.user); strings.Contains(got, "password=") || !strings.HasSuffix(got, "\nx 0\n") {
+			t.Errorf("%s: git get %s as %q = %q; want no token, and a word why", tc.name, tc.path, tc.user, got)
+		}
 		r, err := ask(tc.path, tc.user)
 		if r != nil && !r.Secret.IsZero() {
 			t.Errorf("%s: get %s as %q handed out a token", tc.name, tc.path, tc.user)
