@@ -22,6 +22,10 @@ func delegate(op string, lines []byte, stdout, stderr *os.File) (status int, ok 
 	if err := syscall.Pipe(p[:]); err != nil {
 		return 0, false
 	}
+	// Neither end stays open in keyfob as it is: its stdin is p[0] made
+	// fd 0, and an inherited write end would keep it from reading the
+	// end of input.
+	syscall.CloseOnExec(p[0])
 	syscall.CloseOnExec(p[1])
 	pid, err := syscall.ForkExec(exe, []string{exe, DelegateCommand, op}, &syscall.ProcAttr{
 		Env:   os.Environ(),
