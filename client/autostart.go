@@ -125,7 +125,7 @@ func spawn(exe, path string) error {
 		return fmt.Errorf("open agent log: %w", err)
 	}
 	defer logf.Close()
-	fmt.Fprintf(logf, "keyfob: %s: git-credential-keyfob (pid %d) starts %s serve\n",
+	fmt.Fprintf(logf, "keyfob: %s: the git helper (keyfob git-credential, pid %d) starts %s serve\n",
 		time.Now().UTC().Format(time.RFC3339), os.Getpid(), exe)
 	cmd := exec.Command(exe, "serve")
 	cmd.Dir = "/"
