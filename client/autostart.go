@@ -20,7 +20,7 @@ import (
 
 // AutostartEnv names the variable that turns helper autostart off:
 // KEYFOB_AUTOSTART=0 (or false, no, off). Autostart is on by default.
-const AutostartEnv = "KEYFOB_AUTOSTART"
+const AutostartEnv = pump.AutostartEnv
 
 // LaunchdLabel is the label of keyfob's launchd agent on macOS.
 const LaunchdLabel = "io.github.keyfob.agent"
@@ -33,13 +33,7 @@ var ErrManaged = errors.New("a service manager runs the keyfob agent")
 const startTimeout = 10 * time.Second
 
 // AutostartEnabled reports whether the helper may start the agent.
-func AutostartEnabled() bool {
-	switch strings.ToLower(strings.TrimSpace(os.Getenv(AutostartEnv))) {
-	case "0", "false", "no", "off":
-		return false
-	}
-	return true
-}
+func AutostartEnabled() bool { return pump.AutostartEnabled() }
 
 // StartAgent makes sure an agent answers at path, starting keyfob serve when
 // none does. The started agent runs detached, in its own session, with its

@@ -258,10 +258,8 @@ func reportHelperError(path string, err error) []string {
 		}
 	case errors.As(err, &se):
 		say(se.kind, "%s", se.msg)
-	case isNotRunning(err) && os.Getenv("KEYFOB_SOCKET") != "":
-		say(sayHint, "nothing answers at %s (KEYFOB_SOCKET): the agent is not running there, or the grant has ended", path)
 	case isNotRunning(err):
-		say(sayHint, "agent not running at %s; %s", path, StartHint)
+		say(sayHint, "%s", pump.NotRunningHint(path))
 	default:
 		say(sayError, "%s", strings.TrimSpace(err.Error()))
 	}

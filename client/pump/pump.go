@@ -9,15 +9,16 @@
 // reflect or os/exec (the helper's dependency test holds it to that):
 // their start-up would cost more than the exchange.
 //
-// When no agent answers, the helper hands the request to keyfob
-// git-credential, which starts the agent if it may and says what to do
-// if it may not: a path taken once per login session.
+// When no agent answers a get and the helper may start one, it hands the
+// request to keyfob git-credential, which starts the agent: a path taken
+// once per login session. Otherwise it says in one hint what to do.
 package pump
 
 import (
 	"bytes"
 	"io"
 	"os"
+	"strings"
 )
 
 // The three kinds of line written on stderr, as the agent writes them too.
@@ -166,19 +167,40 @@ func containsString(b []byte, s string) bool {
 	return false
 }
 
-// notRunning hands a request that found no agent to keyfob git-credential,
-// which starts one if it may, or says what to do; without keyfob at hand
-// (a sandbox given only a grant socket), it says so itself.
+// notRunning answers a request that found no agent. A get that may start
+// one goes to keyfob git-credential, which starts it (or says why it
+// will not: a service manager is set up to) and asks it; anything else,
+// or a get with no keyfob at hand (a sandbox given only a grant socket),
+// gets one hint, without a keyfob process started on every fetch.
 func notRunning(op, path string, lines []byte, stdout, stderr *os.File) int {
-	if status, ok := delegate(op, lines, stdout, stderr); ok {
-		return status
+	if op == "get" && AutostartEnabled() && os.Getenv("KEYFOB_SOCKET") == "" {
+		if status, ok := delegate(op, lines, stdout, stderr); ok {
+			return status
+		}
 	}
-	if os.Getenv("KEYFOB_SOCKET") != "" {
-		say(stderr, SayHint, "nothing answers at "+path+" (KEYFOB_SOCKET): the agent is not running there, or the grant has ended")
-		return 0
-	}
-	say(stderr, SayHint, "agent not running at "+path+"; "+StartHint)
+	say(stderr, SayHint, NotRunningHint(path))
 	return 0
+}
+
+// AutostartEnv names the variable that turns helper autostart off:
+// KEYFOB_AUTOSTART=0 (or false, no, off). Autostart is on by default.
+const AutostartEnv = "KEYFOB_AUTOSTART"
+
+// AutostartEnabled reports whether the helper may start the agent.
+func AutostartEnabled() bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(AutostartEnv))) {
+	case "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// NotRunningHint says that nothing answers at path, and what to do.
+func NotRunningHint(path string) string {
+	if os.Getenv("KEYFOB_SOCKET") != "" {
+		return "nothing answers at " + path + " (KEYFOB_SOCKET): the agent is not running there, or the grant has ended"
+	}
+	return "agent not running at " + path + "; " + StartHint
 }
 
 // say writes one line on stderr: kind, then msg with any line break in it

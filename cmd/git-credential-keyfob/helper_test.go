@@ -89,7 +89,7 @@ func TestHelperHandsOverWhenNoAgent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "keyfob"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errb := helper(t, map[string]string{"PATH": bin}, "protocol=https\nhost=github.com\nwwwauth[]=Basic realm=\"GitHub\"\n\n", "get")
+	code, out, errb := helper(t, map[string]string{"PATH": bin, "KEYFOB_AUTOSTART": "1"}, "protocol=https\nhost=github.com\nwwwauth[]=Basic realm=\"GitHub\"\n\n", "get")
 	if code != 3 || out != "username=x-access-token\npassword=from-keyfob\n" || errb != "keyfob: hint: started\n" {
 		t.Fatalf("helper get = %d, %q, %q; want keyfob's answer and status", code, out, errb)
 	}
@@ -99,6 +99,35 @@ func TestHelperHandsOverWhenNoAgent(t *testing.T) {
 	}
 	if want := "git-credential get\nprotocol=https\nhost=github.com\n"; string(b) != want {
 		t.Fatalf("keyfob got %q, want %q", b, want)
+	}
+}
+
+// Only a get that may start the agent runs keyfob: with autostart off, an
+// explicit KEYFOB_SOCKET, or a store or erase, the helper says what to do
+// itself, and no keyfob process starts on every fetch.
+func TestHelperHandsOverOnlyToStart(t *testing.T) {
+	bin := t.TempDir()
+	ran := filepath.Join(t.TempDir(), "ran")
+	if err := os.WriteFile(filepath.Join(bin, "keyfob"), []byte("#!/bin/sh\n: > "+ran+"\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, op string
+		env      map[string]string
+	}{
+		{"autostart off", "get", map[string]string{"KEYFOB_AUTOSTART": "off"}},
+		{"an explicit socket", "get", map[string]string{"KEYFOB_AUTOSTART": "1", "KEYFOB_SOCKET": filepath.Join(t.TempDir(), "none.sock")}},
+		{"store", "store", map[string]string{"KEYFOB_AUTOSTART": "1"}},
+		{"erase", "erase", map[string]string{"KEYFOB_AUTOSTART": "1"}},
+	} {
+		tc.env["PATH"] = bin
+		code, out, errb := helper(t, tc.env, "protocol=https\nhost=github.com\nusername=u\npassword=p\n\n", tc.op)
+		if code != 0 || out != "" || !strings.HasPrefix(errb, "keyfob: hint: ") || strings.Count(errb, "\n") != 1 {
+			t.Errorf("%s: helper %s = %d, %q, %q; want 0 and one hint", tc.name, tc.op, code, out, errb)
+		}
+		if _, err := os.Stat(ran); err == nil {
+			t.Fatalf("%s: the helper ran keyfob", tc.name)
+		}
 	}
 }
 
