@@ -150,7 +150,7 @@ func refusal(path string, answer []byte, err error) string {
 		if containsString(answer, `"code":"unavailable"`) {
 			return "the agent at " + path + " is busy (too many connections); git gets nothing from keyfob this time"
 		}
-		return "the agent at " + path + " does not speak this helper's protocol (one started before an upgrade?); restart it: keyfob stop, then keyfob serve"
+		return "the agent at " + path + " does not speak this helper's protocol (one started before an upgrade?); restart it (systemctl --user restart keyfob, or end its keyfob serve and run it again)"
 	}
 	if err == ErrShortAnswer {
 		return "read answer from " + path + ": " + err.Error() + "; check that it is still running (keyfob status) and look at its log"
