@@ -43,9 +43,6 @@ func EncodeRequest(req *Request) ([]byte, error) {
 // EncodeResponse returns resp as one wire line, newline included. The line
 // holds resp's secret: clear it once written.
 func EncodeResponse(resp *Response) ([]byte, error) {
-	if b, ok := encodeGitResponse(resp); ok {
-		return b, nil
-	}
 	return encode((*responseAlias)(resp), resp.Secret, resp.Refresh)
 }
 
@@ -100,14 +97,6 @@ func encode(v any, secret, refresh Secret) ([]byte, error) {
 // match exactly, and a key twice in one object makes the line malformed.
 // The request's secret has bytes of its own; the caller clears line.
 func DecodeRequest(line []byte) (*Request, error) {
-	if req, ok := decodeGitRequest(line); ok {
-		return req, nil
-	}
-	return decodeRequestExact(line)
-}
-
-// decodeRequestExact is DecodeRequest through encoding/json and checkKeys.
-func decodeRequestExact(line []byte) (*Request, error) {
 	req := new(Request)
 	w := wireRequest{requestAlias: (*requestAlias)(req)}
 	if err := decode(line, &w, requestShape()); err != nil {
