@@ -43,12 +43,7 @@ func say(stderr io.Writer, kind, format string, args ...any) {
 
 // sayLine is the line say writes, its newline included.
 func sayLine(kind, format string, args ...any) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, kind+fmt.Sprintf(format, args...)) + "\n"
+	return pump.SayLine(kind, fmt.Sprintf(format, args...))
 }
 
 // GitHelper answers git's credential request as git-credential-keyfob

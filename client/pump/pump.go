@@ -56,7 +56,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
 	req := AppendRequest(make([]byte, 0, len(RequestPrefix)+len(op)+len(lines)+2), op, lines)
 	defer clear(req)
 	answer, err := exchange(path, req)
-	defer clear(answer)
+	defer clear(answer[:cap(answer)])
 	switch {
 	case err == errNotRunning:
 		return notRunning(op, path, lines, stdout, stderr)
@@ -203,8 +203,14 @@ func NotRunningHint(path string) string {
 	return "agent not running at " + path + "; " + StartHint
 }
 
-// say writes one line on stderr: kind, then msg with any line break in it
-// turned into a space, so that every line starts with kind.
+// say writes one line on stderr (SayLine).
 func say(stderr io.Writer, kind, msg string) {
-	stderr.Write(AppendErr(nil, kind+msg)[2:])
+	io.WriteString(stderr, SayLine(kind, msg))
+}
+
+// SayLine is one line for the user's stderr: kind, then msg with any line
+// break in it turned into a space, so that every line starts with kind,
+// and a newline.
+func SayLine(kind, msg string) string {
+	return string(AppendErr(nil, kind+msg)[2:])
 }
