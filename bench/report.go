@@ -131,12 +131,18 @@ func (r *report) write(w io.Writer) {
 			ms(float64(l.p50)), ms(float64(l.p99)), float64(l.cpuPerReq())/1e3, l.errors)
 	}
 	fmt.Fprintf(w, "\n- One-shot rows pay a connection per request: accept, the peer's credentials and executable (one getsockopt, one "+
-		"readlink), the audit line (one stat of its name, one write) and the answer, on the same two CPUs as the load generator; "+
-		"the Go floor server's one-shot row is what the load generator and the kernel leave for any Go server here.\n"+
-		"- The agent keeps the goroutines and read buffers that served connections for the next ones (up to 16), so a one-shot "+
+		"readlink), the audit line (one stat of its name, one write), the answer, the read of the client's close and the close: "+
+		"nine system calls, on the same two CPUs as the load generator. The Go floor server's one-shot row is what the load "+
+		"generator and the kernel leave for any Go server here.\n"+
+		"- A request that is whole in the agent's first read, from a client that has closed its sending side (the helper), is "+
+		"answered with plain reads and writes on the descriptor, which never enters the runtime's poller; any other connection "+
+		"goes to the poller and is read with deadlines.\n"+
+		"- The agent keeps the goroutines and buffers that served connections for the next ones (up to 16), so a one-shot "+
 		"request does not pay for a new goroutine's stack to grow.\n"+
 		"- The agent runs Go code on one thread (GOMAXPROCS=1, unless set in its environment): its work per request is a few "+
-		"microseconds between system calls, and handing goroutines from thread to thread cost more CPU per request than that.\n")
+		"microseconds between system calls, and handing goroutines from thread to thread cost more CPU per request than that. "+
+		"The system calls of a one-shot request are raw on linux/amd64 and arm64 (none of them waits), so one the kernel "+
+		"preempts does not make the runtime hand its one P to another thread.\n")
 	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
 	fmt.Fprintf(w, "| idle (4.5 s after the timed rounds, 1 token) | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
 		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))

@@ -162,9 +162,11 @@ func clip(s string, n int) string {
 type Log struct {
 	mu sync.Mutex
 	f  *os.File
-	// fi is f's identity when it was opened; nil if it could not be read.
-	fi   os.FileInfo
+	// id is f's identity when it was opened; zero if it could not be read.
+	id   ident
 	path string
+	// name is path, NUL-terminated, for the stat before each line.
+	name []byte
 	// maxSize and keep are the rotation: 0 never rotates.
 	maxSize int64
 	keep    int
@@ -176,7 +178,7 @@ func Open(path string) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	l := &Log{path: path}
+	l := &Log{path: path, name: append([]byte(path), 0)}
 	if err := l.open(); err != nil {
 		return nil, err
 	}
@@ -198,7 +200,7 @@ func (l *Log) open() error {
 	if l.f != nil {
 		l.f.Close()
 	}
-	l.f, l.fi = f, fi
+	l.f, l.id = f, identOf(fi)
 	return nil
 }
 
@@ -230,20 +232,22 @@ func (l *Log) current() (int64, error) {
 	// One stat of the name per line: the open file's identity is kept
 	// from when it was opened (an inode cannot be reused while this log
 	// holds it open), and the name's size is then the open file's.
-	named, err := os.Stat(l.path)
-	if err != nil || l.fi == nil || !os.SameFile(l.fi, named) {
+	named, err := statName(l.name)
+	if err != nil || l.id.zero() || !l.id.same(named) {
 		// Renamed or removed: the next line goes to a file of that name.
 		if err := l.open(); err != nil {
 			return 0, err
 		}
-		if named, err = l.f.Stat(); err != nil {
+		fi, err := l.f.Stat()
+		if err != nil {
 			return 0, err
 		}
-		l.fi = named
+		named = identOf(fi)
+		l.id = named
 	}
 	// O_APPEND, and only this log writes, under l.mu: the file's
 	// size is where the next line starts.
-	end := named.Size()
+	end := named.size
 	if l.maxSize > 0 && end >= l.maxSize {
 		if err := l.rotate(); err != nil {
 			return 0, err
@@ -291,7 +295,7 @@ func (l *Log) Write(e Event) error {
 	// line does not start in the middle of this one.
 	bp := lineBufs.Get().(*[]byte)
 	line := e.appendLine((*bp)[:0])
-	_, err = l.f.Write(line)
+	err = writeFile(l.f, line)
 	clear(line)
 	if cap(line) <= 64<<10 {
 		*bp = line[:0]

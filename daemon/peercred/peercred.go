@@ -5,7 +5,6 @@ package peercred
 
 import (
 	"errors"
-	"net"
 )
 
 // Cred identifies a peer process.
@@ -23,19 +22,12 @@ type Cred struct {
 // read. Callers must treat it as a refusal: the check fails closed.
 var ErrUnsupported = errors.New("peer credentials are not supported on this platform")
 
-// Get returns the credentials of c's peer.
-func Get(c *net.UnixConn) (Cred, error) {
-	raw, err := c.SyscallConn()
+// FromFD returns the credentials of the peer of the connected Unix socket
+// fd.
+func FromFD(fd int) (Cred, error) {
+	cred, err := get(uintptr(fd))
 	if err != nil {
 		return Cred{}, err
-	}
-	var cred Cred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) { cred, cerr = get(fd) }); err != nil {
-		return Cred{}, err
-	}
-	if cerr != nil {
-		return Cred{}, cerr
 	}
 	cred.Exe = exe(cred.PID)
 	return cred, nil

@@ -50,6 +50,8 @@ func BenchmarkOneShotGet(b *testing.B) {
 		if _, err := c.Write(req); err != nil {
 			b.Fatal(err)
 		}
+		// As git-credential-keyfob does.
+		c.(*net.UnixConn).CloseWrite()
 		n, err := c.Read(buf)
 		if err != nil || !bytes.Contains(buf[:n], []byte("o password=")) {
 			b.Fatalf("get: %q %v", buf[:n], err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"strings"
 	"time"
 
@@ -15,26 +14,62 @@ import (
 	"github.com/keyfob/keyfob/daemon/peercred"
 )
 
-// serveGit answers one request of git-credential-keyfob's (pump's
-// framing: "git OP", git's lines, a blank line) in git's own terms: it
-// parses git's lines, asks the handler as the helper would have asked
-// over the wire (client.AnswerGit), and sends back git's lines and the
-// user's, framed, with the helper's exit status. It reports whether the
-// connection may carry another request.
-func (s *Server) serveGit(ctx context.Context, c *net.UnixConn, peer peercred.Cred, op string, r *bufio.Reader) bool {
+// serveGit reads the rest of one request of git-credential-keyfob's
+// (pump's framing: "git OP", git's lines, a blank line), its first line
+// already read as op, and answers it. It reports whether the connection
+// may carry another request.
+func (s *Server) serveGit(ctx context.Context, c conn, peer peercred.Cred, op string, r *bufio.Reader) bool {
 	body, err := readGitBody(r)
 	if err != nil {
-		resp := s.Handler.Malformed(peer, err)
-		s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
+		s.writeGit(c, s.malformedGit(peer, err))
 		return false
 	}
+	b, more := s.answerGit(ctx, peer, op, body)
+	ok := s.writeGit(c, b)
+	clear(b)
+	return ok && more
+}
+
+// answerWhole answers req, which holds exactly one whole request in git's
+// lines (wholeGit), and wipes it. It reports whether the connection may
+// carry another request.
+func (s *Server) answerWhole(ctx context.Context, peer peercred.Cred, req []byte) ([]byte, bool) {
+	nl := bytes.IndexByte(req, '\n')
+	op, ok := pump.ParseHeader(req[:nl])
+	if !ok {
+		clear(req)
+		return s.malformedGit(peer, errGitHeader), false
+	}
+	return s.answerGit(ctx, peer, op, req[nl+1:len(req)-1])
+}
+
+// wholeGit reports whether b is exactly one request in git's lines: its
+// header line, git's lines, and the blank line that ends them, with
+// nothing after it. Such a request is what readGitBody would read.
+func wholeGit(b []byte) bool {
+	if !bytes.HasPrefix(b, []byte(pump.RequestPrefix)) {
+		return false
+	}
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		return false
+	}
+	end := bytes.Index(b[nl:], []byte("\n\n"))
+	return end >= 0 && nl+end+2 == len(b)
+}
+
+// answerGit answers op for git's lines in body (without their blank line)
+// in git's own terms: it parses them, asks the handler as the helper
+// would have asked over the wire (client.AnswerGit), and frames git's
+// lines and the user's with the helper's exit status. It wipes body, which
+// may hold git's password (store, erase), and reports whether the
+// connection may carry another request.
+func (s *Server) answerGit(ctx context.Context, peer peercred.Cred, op string, body []byte) ([]byte, bool) {
 	attrs, err := client.ParseGitLines(body)
-	// body may hold git's password (store, erase); attrs has its own copy.
+	// attrs has its own copy of a password.
 	clear(body)
 	if err != nil {
-		resp := s.Handler.Malformed(peer, err)
-		s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
-		return false
+		return s.malformedGit(peer, err), false
 	}
 	call := func(req *client.Request) (*client.Response, error) {
 		req.V = client.Version
@@ -44,13 +79,20 @@ func (s *Server) serveGit(ctx context.Context, c *net.UnixConn, peer peercred.Cr
 	out, lines, status := client.AnswerGit(op, attrs, "the agent's socket", call, nil)
 	attrs.Password.Wipe()
 	attrs.OAuthRefreshToken.Wipe()
-	ok := s.replyGit(c, out, lines, status)
+	b := frameGit(out, lines, status)
 	clear(out)
-	return ok
+	return b, true
 }
 
-// replyGit frames and writes an answer in git's terms.
-func (s *Server) replyGit(c net.Conn, out []byte, lines []string, status int) bool {
+// malformedGit records an unreadable request and frames its answer.
+func (s *Server) malformedGit(peer peercred.Cred, err error) []byte {
+	resp := s.Handler.Malformed(peer, err)
+	return frameGit(nil, []string{pump.SayError + resp.Error}, 1)
+}
+
+// frameGit frames an answer in git's terms: git's lines, the user's lines
+// and the exit status.
+func frameGit(out []byte, lines []string, status int) []byte {
 	// Room for every mark at once, so that no growth leaves a copy of a
 	// secret behind.
 	n := len(out) + 2*bytes.Count(out, []byte{'\n'}) + 16
@@ -62,12 +104,12 @@ func (s *Server) replyGit(c net.Conn, out []byte, lines []string, status int) bo
 	for _, l := range lines {
 		b = pump.AppendErr(b, strings.TrimSuffix(l, "\n"))
 	}
-	b = pump.AppendExit(b, status)
-	wt := s.WriteTimeout
-	if wt == 0 {
-		wt = 5 * time.Second
-	}
-	_ = c.SetWriteDeadline(time.Now().Add(wt))
+	return pump.AppendExit(b, status)
+}
+
+// writeGit writes a framed answer and wipes it.
+func (s *Server) writeGit(c conn, b []byte) bool {
+	_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout()))
 	_, err := c.Write(b)
 	clear(b)
 	return err == nil

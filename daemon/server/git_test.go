@@ -14,7 +14,7 @@ import (
 )
 
 // exchangeGit sends raw bytes and reads one whole answer in git's terms.
-func exchangeGit(t *testing.T, c net.Conn, req string) string {
+func exchangeGit(t *testing.T, c conn, req string) string {
 	t.Helper()
 	if req != "" {
 		if _, err := c.Write([]byte(req)); err != nil {

@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -63,14 +65,31 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	if maxConns == 0 {
 		maxConns = 1024
 	}
+	// The accept loop waits on a duplicate of the listener's descriptor:
+	// a listener's own RawConn cannot wait, an *os.File's can.
+	lf, err := l.File()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	lc, err := lf.SyscallConn()
+	if err != nil {
+		lf.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	closeListener := sync.OnceFunc(func() {
+		l.Close()
+		lf.Close()
+	})
+	defer closeListener()
+	acc := newAcceptor(lc)
 	sem := make(chan struct{}, maxConns)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
+	conns := map[conn]struct{}{}
 	go func() {
 		<-ctx.Done()
-		l.Close()
+		closeListener()
 		mu.Lock()
 		for c := range conns {
 			// Wake readers blocked on an idle connection.
@@ -88,20 +107,26 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			s.releaseWhenIdle(ctx, &accepted)
 		}()
 	}
+	// track adds c to the connections woken at shutdown; it reports false
+	// when shutdown has begun already, and c is not to be read.
+	track := func(c conn) bool {
+		mu.Lock()
+		conns[c] = struct{}{}
+		mu.Unlock()
+		return ctx.Err() == nil
+	}
+	untrack := func(c conn) {
+		mu.Lock()
+		delete(conns, c)
+		mu.Unlock()
+	}
 	defer s.wg.Wait()
 	// Before the wait: idle workers see the close and end.
 	defer close(work)
 	for {
-		c, err := l.AcceptUnix()
+		fd, err := acc.accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if ctx.Err() != nil || errors.Is(err, os.ErrClosed) {
 				return nil
 			}
 			s.Log.Warn("accept", zap.Error(err))
@@ -109,49 +134,34 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			continue
 		}
 		accepted.Add(1)
-		peer, err := peercred.Get(c)
+		peer, err := peercred.FromFD(fd)
 		if err != nil {
 			s.Handler.Refused(peercred.Cred{UID: -1}, "peer credentials: "+err.Error())
-			c.Close()
+			closeFD(fd)
 			continue
 		}
 		if !s.allowed(peer.UID) {
 			s.Handler.Refused(peer, "peer uid is not the agent's uid")
-			c.Close()
+			closeFD(fd)
 			continue
 		}
 		if !acquire(sem) {
 			s.Log.Warn("connection refused: too many connections", zap.Int("max", maxConns))
-			s.reply(c, &client.Response{Code: client.CodeUnavailable, Error: "agent busy: too many connections"})
-			c.Close()
+			s.busy(fd)
+			closeFD(fd)
 			continue
 		}
-		mu.Lock()
-		conns[c] = struct{}{}
-		mu.Unlock()
-		j := job{c, peer}
+		j := job{fd, peer}
 		select {
 		case work <- j: // an idle worker takes it
 		default:
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				// The reader, too, is kept for the next connection.
-				r := bufio.NewReaderSize(nil, 4096)
+				// The buffers, too, are kept for the next connection.
+				w := newWorker()
 				for {
-					r.Reset(j.c)
-					s.serveConn(ctx, j.c, j.peer, r)
-					// Bytes the peer sent past its last line are
-					// wiped before the buffer serves another.
-					if n := r.Buffered(); n > 0 {
-						b, _ := r.Peek(n)
-						clear(b)
-					}
-					r.Reset(nil)
-					mu.Lock()
-					delete(conns, j.c)
-					mu.Unlock()
-					j.c.Close()
+					s.serve(ctx, j, w, track, untrack)
 					<-sem
 					if idle.Add(1) > maxIdle {
 						idle.Add(-1)
@@ -175,9 +185,10 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 // already, which is most of a one-shot request's runtime cost.
 const maxIdle = 16
 
-// job is an accepted connection and its peer.
+// job is an accepted connection (its descriptor, non-blocking) and its
+// peer.
 type job struct {
-	c    *net.UnixConn
+	fd   int
 	peer peercred.Cred
 }
 
@@ -233,7 +244,7 @@ func (s *Server) allowed(uid int) bool {
 	return s.AllowUID(uid)
 }
 
-func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.Cred, r *bufio.Reader) {
+func (s *Server) serveConn(ctx context.Context, c conn, peer peercred.Cred, r *bufio.Reader) {
 	idle := s.IdleTimeout
 	if idle == 0 {
 		idle = 10 * time.Second
@@ -249,8 +260,7 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, peer peercred.C
 			line, err := r.ReadSlice('\n')
 			op, ok := pump.ParseHeader(bytes.TrimSuffix(line, []byte("\n")))
 			if err != nil || !ok {
-				resp := s.Handler.Malformed(peer, errGitHeader)
-				s.replyGit(c, nil, []string{pump.SayError + resp.Error}, 1)
+				s.writeGit(c, s.malformedGit(peer, errGitHeader))
 				return
 			}
 			if !s.serveGit(ctx, c, peer, op, r) {
@@ -294,23 +304,32 @@ func isGit(r *bufio.Reader) bool {
 	return err == nil && string(p) == pump.RequestPrefix
 }
 
-func (s *Server) reply(c net.Conn, resp *client.Response) bool {
-	wt := s.WriteTimeout
-	if wt == 0 {
-		wt = 5 * time.Second
-	}
-	resp.V = client.Version
-	b, err := client.EncodeResponse(resp)
-	if err != nil {
-		s.Log.Error("encode answer", zap.Error(err))
-		b, _ = client.EncodeResponse(&client.Response{V: client.Version, Code: client.CodeInternal, Error: "internal error"})
-	}
-	_ = c.SetWriteDeadline(time.Now().Add(wt))
-	_, err = c.Write(b)
+func (s *Server) reply(c conn, resp *client.Response) bool {
+	b := s.encode(resp)
+	_ = c.SetWriteDeadline(time.Now().Add(s.writeTimeout()))
+	_, err := c.Write(b)
 	// The answer's secret is the handler's copy for this answer alone:
 	// wipe it, and the line that carried it.
 	clear(b)
 	resp.Secret.Wipe()
 	resp.Refresh.Wipe()
 	return err == nil
+}
+
+// encode encodes an answer on the JSON wire.
+func (s *Server) encode(resp *client.Response) []byte {
+	resp.V = client.Version
+	b, err := client.EncodeResponse(resp)
+	if err != nil {
+		s.Log.Error("encode answer", zap.Error(err))
+		b, _ = client.EncodeResponse(&client.Response{V: client.Version, Code: client.CodeInternal, Error: "internal error"})
+	}
+	return b
+}
+
+func (s *Server) writeTimeout() time.Duration {
+	if s.WriteTimeout == 0 {
+		return 5 * time.Second
+	}
+	return s.WriteTimeout
 }

@@ -1,0 +1,20 @@
+//go:build !(linux && (amd64 || arm64))
+
+package audit
+
+import "os"
+
+// statName stats the file named name (NUL-terminated).
+func statName(name []byte) (ident, error) {
+	fi, err := os.Stat(string(name[:len(name)-1]))
+	if err != nil {
+		return ident{}, err
+	}
+	return identOf(fi), nil
+}
+
+// writeFile writes all of b to f.
+func writeFile(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	return err
+}
