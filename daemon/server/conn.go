@@ -98,21 +98,25 @@ func (s *Server) serve(ctx context.Context, j job, w *worker, track func(conn) b
 	defer clear(prefix)
 	f := os.NewFile(uintptr(j.fd), "peer")
 	defer f.Close()
-	defer untrack(f)
-	if !track(f) {
+	c, err := newPolled(f)
+	if err != nil {
+		return
+	}
+	defer untrack(c)
+	if !track(c) {
 		return
 	}
 	if pending != nil {
-		if !s.write(f, pending) || !more {
+		if !s.write(c, pending) || !more {
 			return
 		}
 	}
-	var src io.Reader = f
+	var src io.Reader = c
 	if len(prefix) > 0 {
-		src = io.MultiReader(bytes.NewReader(prefix), f)
+		src = io.MultiReader(bytes.NewReader(prefix), c)
 	}
 	w.r.Reset(src)
-	s.serveConn(ctx, f, j.peer, w.r)
+	s.serveConn(ctx, c, j.peer, w.r)
 	// Bytes the peer sent past its last line are wiped before the buffer
 	// serves another.
 	if n := w.r.Buffered(); n > 0 {

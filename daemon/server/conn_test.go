@@ -29,7 +29,7 @@ type pair struct {
 // as the accept loop would; first is all the agent's first read sees.
 func serveFirst(t *testing.T, s *Server, first string) *pair {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
