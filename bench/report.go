@@ -141,8 +141,8 @@ func (r *report) write(w io.Writer) {
 		"request does not pay for a new goroutine's stack to grow.\n"+
 		"- The agent runs Go code on one thread (GOMAXPROCS=1, unless set in its environment): its work per request is a few "+
 		"microseconds between system calls, and handing goroutines from thread to thread cost more CPU per request than that. "+
-		"The system calls of a one-shot request are raw on linux/amd64 and arm64 (none of them waits), so one the kernel "+
-		"preempts does not make the runtime hand its one P to another thread.\n")
+		"The system calls of a one-shot request are raw on linux/amd64 and arm64 (none of them waits; the audit log's are raw "+
+		"only on a local file system), so one the kernel preempts does not make the runtime hand its one P to another thread.\n")
 	fmt.Fprintf(w, "\n### Agent memory (VmRSS)\n\n| state | RSS |\n|---|---:|\n")
 	fmt.Fprintf(w, "| idle (4.5 s after the timed rounds, 1 token) | %s |\n| after the load rows above | %s |\n| holding %d tokens | %s |\n| peak (VmHWM) | %s |\n\n",
 		mib(r.mem.idle), mib(r.mem.afterLoad), r.mem.tokens, mib(r.mem.withTokens), mib(r.mem.peak))

@@ -167,6 +167,8 @@ type Log struct {
 	path string
 	// name is path, NUL-terminated, for the stat before each line.
 	name []byte
+	// raw is whether f is on a local file system (localFS).
+	raw bool
 	// maxSize and keep are the rotation: 0 never rotates.
 	maxSize int64
 	keep    int
@@ -200,7 +202,7 @@ func (l *Log) open() error {
 	if l.f != nil {
 		l.f.Close()
 	}
-	l.f, l.id = f, identOf(fi)
+	l.f, l.id, l.raw = f, identOf(fi), localFS(f)
 	return nil
 }
 
@@ -232,7 +234,7 @@ func (l *Log) current() (int64, error) {
 	// One stat of the name per line: the open file's identity is kept
 	// from when it was opened (an inode cannot be reused while this log
 	// holds it open), and the name's size is then the open file's.
-	named, err := statName(l.name)
+	named, err := statName(l.name, l.raw)
 	if err != nil || l.id.zero() || !l.id.same(named) {
 		// Renamed or removed: the next line goes to a file of that name.
 		if err := l.open(); err != nil {
@@ -295,7 +297,7 @@ func (l *Log) Write(e Event) error {
 	// line does not start in the middle of this one.
 	bp := lineBufs.Get().(*[]byte)
 	line := e.appendLine((*bp)[:0])
-	err = writeFile(l.f, line)
+	err = writeFile(l.f, line, l.raw)
 	clear(line)
 	if cap(line) <= 64<<10 {
 		*bp = line[:0]
