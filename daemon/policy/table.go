@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Permission is one GitHub permission and its level: "contents", "read".
@@ -134,17 +135,37 @@ func Compile(routes []Route) *Table {
 // foldKey maps s to a key that two strings share exactly when
 // strings.EqualFold reports them equal: each rune becomes the smallest
 // rune of its case-folding orbit.
-func foldKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+func foldKey(s string) string { return string(appendFoldKey(make([]byte, 0, len(s)), s)) }
+
+// appendFoldKey appends foldKey(s) to b. The smallest rune of an ASCII
+// letter's orbit is its upper case (the orbits of k and s also hold the
+// Kelvin sign and the long s, both above ASCII), so ASCII takes no
+// lookup in the Unicode tables. A lookup of a map keyed by foldKey with
+// string(appendFoldKey(buf[:0], s)) allocates nothing.
+func appendFoldKey(b []byte, s string) []byte {
+	start := len(b)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return appendFoldRunes(b[:start], s)
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func appendFoldRunes(b []byte, s string) []byte {
 	for _, r := range s {
 		m := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			m = min(m, f)
 		}
-		b.WriteRune(m)
+		b = utf8.AppendRune(b, m)
 	}
-	return b.String()
+	return b
 }
 
 // Len returns the number of routes in t.
@@ -217,7 +238,8 @@ func (t *Table) forHost(host string) []compiled {
 	if t == nil {
 		return nil
 	}
-	return t.byHost[foldKey(host)]
+	var k [64]byte
+	return t.byHost[string(appendFoldKey(k[:0], host))]
 }
 
 // matching yields the index of every route that matches target, most

@@ -96,6 +96,15 @@ func TestFoldKey(t *testing.T) {
 			}
 		}
 	}
+	// ASCII's shortcut gives what the Unicode tables give, byte by byte
+	// and before a rune above ASCII.
+	for c := range 128 {
+		for _, s := range []string{string(rune(c)), string(rune(c)) + "ſ"} {
+			if got, want := foldKey(s), string(appendFoldRunes(nil, s)); got != want {
+				t.Errorf("foldKey(%q) = %q, the Unicode tables say %q", s, got, want)
+			}
+		}
+	}
 }
 
 func TestPermissions(t *testing.T) {

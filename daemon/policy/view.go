@@ -47,7 +47,8 @@ func (v *View) relevant(r Request, routes *Table) []Token {
 	if v == nil {
 		return nil
 	}
-	host := v.byHost[foldKey(r.Host)]
+	var k [64]byte
+	host := v.byHost[string(appendFoldKey(k[:0], r.Host))]
 	var named []string
 	for i := range routes.matching(ParseTarget(r.Host, r.Path)) {
 		if name := routes.routes[i].Token; v.byName[name] {
