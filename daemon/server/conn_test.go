@@ -29,6 +29,13 @@ type pair struct {
 // as the accept loop would; first is all the agent's first read sees.
 func serveFirst(t *testing.T, s *Server, first string) *pair {
 	t.Helper()
+	return serveFirstAfter(t, s, first, nil)
+}
+
+// serveFirstAfter is serveFirst, with before run on the agent's end of
+// the connection first.
+func serveFirstAfter(t *testing.T, s *Server, first string, before func(fd int)) *pair {
+	t.Helper()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +51,9 @@ func serveFirst(t *testing.T, s *Server, first string) *pair {
 		if _, err := p.c.Write([]byte(first)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if before != nil {
+		before(fds[1])
 	}
 	var once sync.Once
 	track := func(conn) bool { once.Do(func() { close(p.polled) }); return true }
@@ -186,5 +196,44 @@ func TestFastAndPolledPathsAgree(t *testing.T) {
 	b, _ := os.ReadFile(f.audit)
 	if strings.Contains(string(b), canary) {
 		t.Fatal("the audit log holds the token")
+	}
+}
+
+// An answer the peer's socket cannot take at once (the peer has not read
+// what came before) waits in the poller, and arrives whole once the peer
+// reads.
+func TestAnswerWaitsForAFullSocket(t *testing.T) {
+	f := start(t, &Server{}, listen.Options{})
+	defer f.stop()
+	add := &client.Request{Op: client.OpAdd, Name: "personal", Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}
+	if _, err := client.Call(f.sock, add); err != nil {
+		t.Fatalf("add: %v", err)
+	}
+	s := &Server{Handler: f.a, Log: zap.NewNop()}
+	junk := 0
+	fill := func(fd int) {
+		b := make([]byte, 512)
+		for {
+			n, err := syscall.Write(fd, b)
+			if err == syscall.EAGAIN {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			junk += n
+		}
+	}
+	p := serveFirstAfter(t, s, "git get\nprotocol=https\nhost=github.com\n\n", fill)
+	p.waitPolled(t)
+	p.closeWrite(t)
+	p.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	all, err := io.ReadAll(p.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "o username=x-access-token\no password=" + canary + "\nx 0\n"
+	if len(all) != junk+len(want) || string(all[junk:]) != want {
+		t.Errorf("after %d bytes queued before it, the answer is %q, want %q", junk, all[min(junk, len(all)):], want)
 	}
 }
