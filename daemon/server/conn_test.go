@@ -18,6 +18,19 @@ import (
 	"github.com/keyfob/keyfob/daemon/peercred"
 )
 
+// agentWithToken starts an agent holding the canary for github.com, and
+// returns it and a Server over it whose serve a test calls itself.
+func agentWithToken(t *testing.T) (*fixture, *Server) {
+	t.Helper()
+	f := start(t, &Server{}, listen.Options{})
+	add := &client.Request{Op: client.OpAdd, Name: "personal", Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}
+	if _, err := client.Call(f.sock, add); err != nil {
+		f.stop()
+		t.Fatalf("add: %v", err)
+	}
+	return f, &Server{Handler: f.a, Log: zap.NewNop()}
+}
+
 // pair is one connection served by serve, its client end in the test.
 type pair struct {
 	c      *os.File
@@ -96,13 +109,8 @@ func (p *pair) ended(t *testing.T) bool {
 // way), or cut and read through the poller, or after an answer on a
 // connection that stays open, or pipelined behind another.
 func TestFastAndPolledPathsAgree(t *testing.T) {
-	f := start(t, &Server{}, listen.Options{})
+	f, s := agentWithToken(t)
 	defer f.stop()
-	add := &client.Request{Op: client.OpAdd, Name: "personal", Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}
-	if _, err := client.Call(f.sock, add); err != nil {
-		t.Fatalf("add: %v", err)
-	}
-	s := &Server{Handler: f.a, Log: zap.NewNop()}
 	get := "git get\nprotocol=https\nhost=github.com\n\n"
 	got := "o username=x-access-token\no password=" + canary + "\nx 0\n"
 	store := "git store\nprotocol=https\nhost=github.com\nusername=x-access-token\npassword=" + canary + "\n\n"
@@ -203,13 +211,8 @@ func TestFastAndPolledPathsAgree(t *testing.T) {
 // what came before) waits in the poller, and arrives whole once the peer
 // reads.
 func TestAnswerWaitsForAFullSocket(t *testing.T) {
-	f := start(t, &Server{}, listen.Options{})
+	f, s := agentWithToken(t)
 	defer f.stop()
-	add := &client.Request{Op: client.OpAdd, Name: "personal", Meta: &client.TokenMeta{Hosts: []string{"github.com"}}, Secret: client.NewSecret(canary)}
-	if _, err := client.Call(f.sock, add); err != nil {
-		t.Fatalf("add: %v", err)
-	}
-	s := &Server{Handler: f.a, Log: zap.NewNop()}
 	junk := 0
 	fill := func(fd int) {
 		b := make([]byte, 512)
