@@ -20,6 +20,7 @@ type polled struct {
 	rd, wr func(fd uintptr) bool
 }
 
+// newPolled wraps f, a socket in the runtime's poller.
 func newPolled(f *os.File) (conn, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -126,7 +125,8 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	for {
 		fd, err := acc.accept()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, os.ErrClosed) {
+			if ctx.Err() != nil {
+				// Only ctx's end closes the listener.
 				return nil
 			}
 			s.Log.Warn("accept", zap.Error(err))
