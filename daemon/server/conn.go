@@ -43,59 +43,15 @@ func newWorker() *worker {
 // bufio.Reader with deadlines (serveConn). Both read a request in git's
 // lines the same way (wholeGit, readGitBody).
 func (s *Server) serve(ctx context.Context, j job, w *worker, track func(conn) bool, untrack func(conn)) {
-	var prefix, pending []byte
-	more := true
-	n, err := readFD(j.fd, w.first)
-	switch {
-	case err == nil && n == 0:
-		// Closed without a word: nothing to answer.
+	read, unsent, more, open := s.answerNow(ctx, j, w)
+	// The bytes read may hold a secret (add, store), and the answer
+	// the token: both are wiped however this ends.
+	defer clear(read)
+	defer clear(unsent)
+	if !open {
 		closeFD(j.fd)
 		return
-	case errors.Is(err, syscall.EAGAIN):
-		// Not sent yet.
-	case err != nil:
-		closeFD(j.fd)
-		return
-	case !wholeGit(w.first[:n]):
-		prefix = w.first[:n]
-	default:
-		var b []byte
-		b, more = s.answerWhole(ctx, j.peer, w.first[:n])
-		clear(w.first[:n])
-		sent, err := writeFD(j.fd, b)
-		switch {
-		case err != nil && !errors.Is(err, syscall.EAGAIN):
-			clear(b)
-			closeFD(j.fd)
-			return
-		case sent < len(b):
-			// The peer's socket is full: the rest waits in the poller.
-			defer clear(b)
-			pending = b[sent:]
-		default:
-			clear(b)
-			if !more {
-				closeFD(j.fd)
-				return
-			}
-			m, err := readFD(j.fd, w.first)
-			switch {
-			case err == nil && m == 0:
-				// The one-shot client's close.
-				closeFD(j.fd)
-				return
-			case errors.Is(err, syscall.EAGAIN):
-			case err != nil:
-				closeFD(j.fd)
-				return
-			default:
-				prefix = w.first[:m]
-			}
-		}
 	}
-	// The bytes read first may hold a secret (add, store): wiped however
-	// this ends.
-	defer clear(prefix)
 	f := os.NewFile(uintptr(j.fd), "peer")
 	defer f.Close()
 	c, err := newPolled(f)
@@ -106,14 +62,14 @@ func (s *Server) serve(ctx context.Context, j job, w *worker, track func(conn) b
 	if !track(c) {
 		return
 	}
-	if pending != nil {
-		if !s.write(c, pending) || !more {
+	if unsent != nil {
+		if !s.write(c, unsent) || !more {
 			return
 		}
 	}
 	var src io.Reader = c
-	if len(prefix) > 0 {
-		src = io.MultiReader(bytes.NewReader(prefix), c)
+	if len(read) > 0 {
+		src = io.MultiReader(bytes.NewReader(read), c)
 	}
 	w.r.Reset(src)
 	s.serveConn(ctx, c, j.peer, w.r)
@@ -124,6 +80,49 @@ func (s *Server) serve(ctx context.Context, j job, w *worker, track func(conn) b
 		clear(b)
 	}
 	w.r.Reset(nil)
+}
+
+// answerNow answers, with plain reads and writes on j's descriptor, a
+// connection whose first read holds exactly one whole request in git's
+// lines. It returns what it leaves to the poller: the bytes read and not
+// answered, the part of the answer the peer's socket did not take, and
+// whether requests may follow that answer; open is false once nothing is
+// left to serve.
+func (s *Server) answerNow(ctx context.Context, j job, w *worker) (read, unsent []byte, more, open bool) {
+	got, open := readNow(j.fd, w.first)
+	if !open || !wholeGit(got) {
+		return got, nil, true, open
+	}
+	b, more := s.answerWhole(ctx, j.peer, got)
+	clear(got)
+	sent, err := writeFD(j.fd, b)
+	clear(b[:sent])
+	switch {
+	case err != nil && !errors.Is(err, syscall.EAGAIN):
+		clear(b)
+		return nil, nil, false, false
+	case sent < len(b):
+		// The peer's socket is full: the rest waits in the poller.
+		return nil, b[sent:], more, true
+	case !more:
+		return nil, nil, false, false
+	}
+	// As a rule the one-shot client's close; else what comes next.
+	got, open = readNow(j.fd, w.first)
+	return got, nil, true, open
+}
+
+// readNow reads what fd holds now, into b: nil when nothing has come yet,
+// and open false at the end of input or on an error.
+func readNow(fd int, b []byte) (got []byte, open bool) {
+	n, err := readFD(fd, b)
+	switch {
+	case errors.Is(err, syscall.EAGAIN):
+		return nil, true
+	case err != nil || n == 0:
+		return nil, false
+	}
+	return b[:n], true
 }
 
 // write writes b to c within the write timeout.
