@@ -233,9 +233,11 @@ func (l *Log) Reopen() error {
 func (l *Log) current() (int64, error) {
 	// One stat of the name per line: the open file's identity is kept
 	// from when it was opened (an inode cannot be reused while this log
-	// holds it open), and the name's size is then the open file's.
-	named, err := statName(l.name, l.raw)
-	if err != nil || l.id.zero() || !l.id.same(named) {
+	// holds it open), and the name's size is then the open file's. With
+	// O_APPEND, and only this log writing, under l.mu, that size is where
+	// the next line starts.
+	named, end, err := statName(l.name, l.raw)
+	if err != nil || l.id.zero() || named != l.id {
 		// Renamed or removed: the next line goes to a file of that name.
 		if err := l.open(); err != nil {
 			return 0, err
@@ -244,12 +246,8 @@ func (l *Log) current() (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		named = identOf(fi)
-		l.id = named
+		end = fi.Size()
 	}
-	// O_APPEND, and only this log writes, under l.mu: the file's
-	// size is where the next line starts.
-	end := named.size
 	if l.maxSize > 0 && end >= l.maxSize {
 		if err := l.rotate(); err != nil {
 			return 0, err

@@ -32,8 +32,9 @@ func localFS(f *os.File) bool {
 	return false
 }
 
-// statName stats the file named name (NUL-terminated).
-func statName(name []byte, raw bool) (ident, error) {
+// statName stats the file named name (NUL-terminated): its identity and
+// size.
+func statName(name []byte, raw bool) (ident, int64, error) {
 	var st syscall.Stat_t
 	var e syscall.Errno
 	if raw {
@@ -44,9 +45,9 @@ func statName(name []byte, raw bool) (ident, error) {
 			uintptr(unsafe.Pointer(&st)), 0, 0, 0)
 	}
 	if e != 0 {
-		return ident{}, &os.PathError{Op: "stat", Path: string(name[:len(name)-1]), Err: e}
+		return ident{}, 0, &os.PathError{Op: "stat", Path: string(name[:len(name)-1]), Err: e}
 	}
-	return ident{dev: st.Dev, ino: st.Ino, size: st.Size}, nil
+	return ident{dev: st.Dev, ino: st.Ino}, st.Size, nil
 }
 
 // writeFile writes all of b to f.

@@ -7,13 +7,14 @@ import "os"
 // localFS is false: here every system call is the runtime's.
 func localFS(*os.File) bool { return false }
 
-// statName stats the file named name (NUL-terminated).
-func statName(name []byte, _ bool) (ident, error) {
+// statName stats the file named name (NUL-terminated): its identity and
+// size.
+func statName(name []byte, _ bool) (ident, int64, error) {
 	fi, err := os.Stat(string(name[:len(name)-1]))
 	if err != nil {
-		return ident{}, err
+		return ident{}, 0, err
 	}
-	return identOf(fi), nil
+	return identOf(fi), fi.Size(), nil
 }
 
 // writeFile writes all of b to f.
