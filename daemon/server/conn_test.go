@@ -42,12 +42,28 @@ type pair struct {
 // as the accept loop would; first is all the agent's first read sees.
 func serveFirst(t *testing.T, s *Server, first string) *pair {
 	t.Helper()
-	return serveFirstAfter(t, s, first, nil)
+	return serveConnOf(t, s, first, false, nil)
+}
+
+// serveWhole is serveFirst with the client's sending side closed before
+// the agent's first read, as the helper does: the close is there by the
+// time the agent looks for it.
+func serveWhole(t *testing.T, s *Server, first string) *pair {
+	t.Helper()
+	return serveConnOf(t, s, first, true, nil)
 }
 
 // serveFirstAfter is serveFirst, with before run on the agent's end of
 // the connection first.
 func serveFirstAfter(t *testing.T, s *Server, first string, before func(fd int)) *pair {
+	t.Helper()
+	return serveConnOf(t, s, first, false, before)
+}
+
+// serveConnOf writes first into a new connection, closes the client's
+// sending side if shut, runs before on the agent's end, and then serves
+// the connection with s.
+func serveConnOf(t *testing.T, s *Server, first string, shut bool, before func(fd int)) *pair {
 	t.Helper()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -64,6 +80,9 @@ func serveFirstAfter(t *testing.T, s *Server, first string, before func(fd int))
 		if _, err := p.c.Write([]byte(first)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if shut {
+		p.closeWrite(t)
 	}
 	if before != nil {
 		before(fds[1])
@@ -122,8 +141,7 @@ func TestFastAndPolledPathsAgree(t *testing.T) {
 	} {
 		// Whole, then the helper's close of its sending side: answered
 		// without the poller, then closed.
-		p := serveFirst(t, s, tc.req)
-		p.closeWrite(t)
+		p := serveWhole(t, s, tc.req)
 		if a := exchangeGit(t, p.c, ""); a != tc.want {
 			t.Errorf("%q whole: answer %q, want %q", tc.req, a, tc.want)
 		}
