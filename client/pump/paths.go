@@ -24,8 +24,11 @@ func DefaultSocketPath() string {
 	return filepath.Join(os.TempDir(), "keyfob-"+strconv.Itoa(os.Getuid()), "agent.sock")
 }
 
-// KeyfobExe finds the keyfob binary: beside this program's own, else on
-// $PATH. It is how a helper finds the CLI it hands work to.
+// KeyfobExe finds the keyfob binary: beside this program's own, else in
+// an absolute directory on $PATH. It is how a helper finds the CLI it
+// hands work to. A relative entry ("", ".", "bin") is skipped: git runs
+// the helper in the repository's worktree, so a keyfob there would be
+// the repository's own program, not the user's.
 func KeyfobExe() (string, error) {
 	if self, err := os.Executable(); err == nil {
 		p := filepath.Join(filepath.Dir(self), "keyfob")
@@ -34,8 +37,7 @@ func KeyfobExe() (string, error) {
 		}
 	}
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		if dir == "" {
-			// The current directory is never searched.
+		if !filepath.IsAbs(dir) {
 			continue
 		}
 		p := filepath.Join(dir, "keyfob")

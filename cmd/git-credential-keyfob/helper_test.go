@@ -37,7 +37,15 @@ func TestMain(m *testing.M) {
 // of its own: no agent, no keyfob on PATH unless env says so.
 func helper(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return helperIn(t, "", env, stdin, args...)
+}
+
+// helperIn is helper, run in the directory dir (as git runs it in the
+// worktree).
+func helperIn(t *testing.T, dir string, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(helperBin, args...)
+	cmd.Dir = dir
 	run := t.TempDir()
 	cmd.Env = []string{"PATH=" + t.TempDir(), "HOME=" + run, "XDG_RUNTIME_DIR=" + run, "KEYFOB_AUTOSTART=0"}
 	for k, v := range env {
@@ -99,6 +107,33 @@ func TestHelperHandsOverWhenNoAgent(t *testing.T) {
 	}
 	if want := "git-credential get\nprotocol=https\nhost=github.com\n"; string(b) != want {
 		t.Fatalf("keyfob got %q, want %q", b, want)
+	}
+}
+
+// git runs the helper in the repository's worktree. A keyfob the
+// repository carries is never run, though PATH names it through a
+// relative entry ("", ".", "bin"): only the one beside the helper or in
+// an absolute directory on PATH is the user's.
+func TestHelperNeverRunsTheRepositorysKeyfob(t *testing.T) {
+	worktree := t.TempDir()
+	ran := filepath.Join(t.TempDir(), "ran")
+	planted := []byte("#!/bin/sh\necho \"$0\" >> " + ran + "\necho password=planted\n")
+	for _, p := range []string{"keyfob", "bin/keyfob"} {
+		p = filepath.Join(worktree, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, planted, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := strings.Join([]string{".", "bin", "", t.TempDir()}, string(filepath.ListSeparator))
+	code, out, errb := helperIn(t, worktree, map[string]string{"PATH": path, "KEYFOB_AUTOSTART": "1"}, "protocol=https\nhost=github.com\n\n", "get")
+	if b, err := os.ReadFile(ran); err == nil {
+		t.Fatalf("the helper ran the repository's keyfob: %s", b)
+	}
+	if code != 0 || out != "" || !strings.Contains(errb, "agent not running") {
+		t.Fatalf("helper get = %d, %q, %q; want 0, nothing, and a hint that no agent runs", code, out, errb)
 	}
 }
 
