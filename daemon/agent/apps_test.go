@@ -175,6 +175,38 @@ func TestAppRouteNarrows(t *testing.T) {
 	}
 }
 
+// Asked for by name, an App that routes name mints nothing: the token
+// would be for the whole installation, with all of its permissions, past
+// the route's require_repo and permissions. An App no route names still
+// answers by name.
+func TestAppByNameKeepsToItsRoutes(t *testing.T) {
+	f := newAppFixture(t)
+	for _, name := range []string{"ci", "free"} {
+		if r := f.addApp(t, name, client.AppSpec{AppID: 101, Owner: "acme", NoVerify: true}); r.Code != "" {
+			t.Fatalf("app add %s = %+v", name, r)
+		}
+	}
+	f.a.SetRoutes(policy.Compile([]policy.Route{{Match: "github.com/acme/*", Token: "ci", Permissions: policy.NewPermissions(map[string]string{"contents": "read"}), RequireRepo: true, Source: "config.toml:1"}}), "")
+	r := f.do(t, &client.Request{Op: client.OpGet, Name: "ci"})
+	if r.Code != client.CodeDenied || !strings.Contains(r.Error, "app ci answers only through the routes that name it, such as route github.com/acme/* (config.toml:1)") || len(f.api.Mints()) != 0 {
+		t.Fatalf("get ci by name = %+v, mints %+v; want denied, naming the route, and nothing minted", r, f.api.Mints())
+	}
+	if al := f.auditLines(t, "get"); len(al) != 1 || al[0]["decision"] != "denied" || al[0]["token"] != nil && al[0]["token"] != "" {
+		t.Errorf("audit lines = %v, want one denied get", al)
+	}
+	// through the route, the mint is narrowed as before
+	r = f.do(t, get("github.com", "acme/app.git"))
+	if m := f.api.Mints(); r.Code != "" || len(m) != 1 || strings.Join(m[0].Repositories, ",") != "app" || len(m[0].Permissions) != 1 {
+		t.Fatalf("get through the route = %+v, mints %+v; want one mint for app, contents:read", r, m)
+	}
+	// an App no route names answers by name, for its installation
+	r = f.do(t, &client.Request{Op: client.OpGet, Name: "free"})
+	if r.Code != "" || r.Secret.IsZero() || len(f.api.Mints()) != 2 {
+		t.Errorf("get free by name = %+v, mints %d; want a token", r, len(f.api.Mints()))
+	}
+	f.noCanary(t, r)
+}
+
 func TestAppErrorsArePlain(t *testing.T) {
 	f := newAppFixture(t)
 	f.api.AddApp(202, &githubtest.Key(1).PublicKey) // the fixture's key is not app 202's

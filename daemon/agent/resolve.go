@@ -65,6 +65,16 @@ func (a *Agent) resolveIn(ctx context.Context, s *vault.Snapshot, req *client.Re
 		if e == nil && app == nil {
 			return refuse(audit.NoMatch, client.CodeNotFound, "no token named "+req.Name, "keyfob list shows the names")
 		}
+		// An App that routes name answers through them only, with their
+		// permissions and require_repo: by name it would mint a token
+		// for the whole installation, with all of its permissions.
+		if app != nil && e == nil {
+			if rt, ok := a.currentRoutes().NamedBy(app.Name); ok {
+				return refuse(audit.Denied, client.CodeDenied,
+					fmt.Sprintf("app %s answers only through the routes that name it, such as %s", app.Name, rt.Describe()),
+					"ask with the repository's URL: keyfob token https://HOST/OWNER/REPO")
+			}
+		}
 		// By name as by URL: a token that cannot answer (expired,
 		// invalid, suspect) answers nothing.
 		if e != nil {

@@ -232,6 +232,20 @@ func (t *Table) Lookup(host, path string) (Route, int) {
 // reserves reports whether some route names token.
 func (t *Table) reserves(token string) bool { return t != nil && t.routed[token] }
 
+// NamedBy returns the first route, in the config's order, that names
+// token, and whether one does.
+func (t *Table) NamedBy(token string) (Route, bool) {
+	if !t.reserves(token) {
+		return Route{}, false
+	}
+	for _, r := range t.routes {
+		if r.Token == token {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
 // forHost returns the routes for host, lowercased as ParseTarget and
 // ParsePattern lowercase it, most specific first.
 func (t *Table) forHost(host string) []compiled {
