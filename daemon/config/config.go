@@ -107,7 +107,8 @@ const MaxRoutes = 1000
 // Load reads and checks the config at path. A missing file is an empty
 // config, not an error. A path that does not name a regular file of at
 // most MaxSize bytes (after symlinks) is refused with a *FileError, without
-// blocking: a FIFO, a device or a directory is never read.
+// blocking: a FIFO, a device or a directory is never read. So is a file
+// that another uid can change (ErrNotPrivate).
 func Load(path string) (*Config, error) {
 	b, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -269,5 +271,97 @@ func TestErrorBounded(t *testing.T) {
 	}
 	if !strings.HasPrefix(msg, `c.toml:1: unknown key`) || !strings.Contains(msg, "é…; ") || !strings.HasSuffix(msg, "; and 21 more (keyfob doctor lists them)") {
 		t.Errorf("Error() = %.200q … %q, want the long key cut and 21 more counted", msg, msg[max(0, len(msg)-60):])
+	}
+}
+
+// A config another uid can change is refused, with the file or directory
+// to fix: the config decides where tokens are sent (routes, and the API a
+// host's tokens go to), so whoever can write it could send them anywhere.
+func TestLoadRefusesAConfigOthersCanChange(t *testing.T) {
+	good := "[[route]]\nmatch = \"github.com\"\ntoken = \"personal\"\n"
+	write := func(t *testing.T, path string, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdir := func(t *testing.T, dir string, mode os.FileMode) string {
+		t.Helper()
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	tests := []struct {
+		name string
+		make func(t *testing.T, dir string) string
+		msg  string // "" when the config is read
+	}{
+		{"group-writable file", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "config.toml")
+			write(t, p, 0o664)
+			return p
+		}, "config DIR/config.toml can be written by group or others (mode 0664), and the config decides where tokens are sent; run chmod go-w DIR/config.toml"},
+		{"world-writable file", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "config.toml")
+			write(t, p, 0o646)
+			return p
+		}, "(mode 0646)"},
+		{"world-writable directory", func(t *testing.T, dir string) string {
+			p := filepath.Join(mkdir(t, filepath.Join(dir, "keyfob"), 0o777), "config.toml")
+			write(t, p, 0o600)
+			return p
+		}, "config DIR/keyfob/config.toml: directory DIR/keyfob can be written by group or others (mode 0777), and the config decides where tokens are sent; run chmod go-w DIR/keyfob"},
+		{"a symlink to a file in a group-writable directory", func(t *testing.T, dir string) string {
+			real := filepath.Join(mkdir(t, filepath.Join(dir, "shared"), 0o775), "keyfob.toml")
+			write(t, real, 0o644)
+			p := filepath.Join(dir, "config.toml")
+			if err := os.Symlink(real, p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "directory DIR/shared can be written by group or others (mode 0775)"},
+		{"a sticky world-writable directory, as /tmp", func(t *testing.T, dir string) string {
+			p := filepath.Join(mkdir(t, filepath.Join(dir, "tmp"), 0o777|os.ModeSticky), "config.toml")
+			write(t, p, 0o644)
+			return p
+		}, ""},
+		{"owned by another uid", func(t *testing.T, dir string) string {
+			u, err := user.Lookup("keyfobtest")
+			if err != nil || os.Getuid() != 0 {
+				t.Skip("a second uid: needs root and the user keyfobtest (make deps creates both)")
+			}
+			uid, _ := strconv.Atoi(u.Uid)
+			p := filepath.Join(dir, "config.toml")
+			write(t, p, 0o644)
+			if err := os.Chown(p, uid, -1); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "is owned by uid "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.make(t, dir)
+			c, err := loadOrHang(t, path)
+			if tt.msg == "" {
+				if err != nil || c.Table.Len() != 1 {
+					t.Fatalf("Load = %+v, %v; want its route", c, err)
+				}
+				return
+			}
+			msg := strings.ReplaceAll(tt.msg, "DIR", dir)
+			var fe *FileError
+			if !errors.As(err, &fe) || !errors.Is(err, ErrNotPrivate) || !strings.Contains(err.Error(), msg) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("Load = %+v, %v; want a one-line refusal saying %q", c, err, msg)
+			}
+		})
 	}
 }

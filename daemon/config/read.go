@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -15,10 +16,12 @@ const MaxSize = 1 << 20
 
 // Errors that FileError wraps: what the config path names is not a
 // regular file (a FIFO, a device, a directory, a socket), or is larger
-// than MaxSize. A symlink loop wraps syscall.ELOOP.
+// than MaxSize, or another uid can change it. A symlink loop wraps
+// syscall.ELOOP.
 var (
 	ErrNotRegular = errors.New("not a regular file")
 	ErrTooLarge   = errors.New("larger than 1 MiB")
+	ErrNotPrivate = errors.New("another user can change it")
 )
 
 // FileError is a config path that keyfob will not read as a config. Its
@@ -92,6 +95,9 @@ func readFile(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, notRegular(path, fi.Mode())
 	}
+	if err := private(path, fi); err != nil {
+		return nil, err
+	}
 	if fi.Size() > MaxSize {
 		return nil, tooLarge(path)
 	}
@@ -104,6 +110,47 @@ func readFile(path string) ([]byte, error) {
 		return nil, tooLarge(path)
 	}
 	return b, nil
+}
+
+// private refuses a config that another uid can change: the config
+// decides where tokens go (routes, and the API a host's tokens are sent
+// to), so it is trusted as the tokens are. The file fi (the opened one)
+// must be the user's or root's and not writable by group or others, and so
+// must the directory that holds its name and the one that holds the file a
+// symlink leads to, unless the directory is sticky (as /tmp is: others
+// cannot replace a file there that is not theirs).
+func private(path string, fi fs.FileInfo) error {
+	if err := privateOne(path, "config "+path, path, fi); err != nil {
+		return err
+	}
+	dirs := []string{filepath.Dir(path)}
+	if real, err := filepath.EvalSymlinks(path); err == nil && filepath.Dir(real) != dirs[0] {
+		dirs = append(dirs, filepath.Dir(real))
+	}
+	for _, d := range dirs {
+		di, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		if err := privateOne(path, "config "+path+": directory "+d, d, di); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// privateOne checks the file or directory fi, at name, for private; what
+// begins its message.
+func privateOne(path, what, name string, fi fs.FileInfo) error {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() && st.Uid != 0 {
+		return &FileError{Path: path, Err: ErrNotPrivate, msg: fmt.Sprintf(
+			"%s is owned by uid %d, not you (uid %d) or root, and the config decides where tokens are sent; use a config of your own", what, st.Uid, os.Getuid())}
+	}
+	if m := fi.Mode(); m.Perm()&0o022 != 0 && !(m.IsDir() && m&fs.ModeSticky != 0) {
+		return &FileError{Path: path, Err: ErrNotPrivate, msg: fmt.Sprintf(
+			"%s can be written by group or others (mode %04o), and the config decides where tokens are sent; run chmod go-w %s", what, m.Perm(), name)}
+	}
+	return nil
 }
 
 func openError(path string, err error) error {

@@ -124,6 +124,20 @@ func TestWatchReloads(t *testing.T) {
 		}, func(a applied) bool {
 			return strings.Contains(a.err, "config.toml:3: syntax") && len(a.routes) == 1 && a.routes[0].Token == "start"
 		}},
+		{"a file others can write keeps the old routes", func(t *testing.T, path string) {
+			// another uid that can write the file sends a token elsewhere
+			if err := os.Chmod(path, 0o666); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(routeTo("attacker"))
+			f.Close()
+		}, func(a applied) bool {
+			return strings.Contains(a.err, "can be written by group or others (mode 0666)") && len(a.routes) == 1 && a.routes[0].Token == "start"
+		}},
 		{"a tie keeps the old routes", func(t *testing.T, path string) {
 			write(t, path, routeTo("x")+"[[route]]\nmatch = \"github.com/*/app\"\ntoken = \"y\"\n")
 		}, func(a applied) bool {
