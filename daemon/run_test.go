@@ -148,7 +148,12 @@ func TestRunOwnsItsGoroutines(t *testing.T) {
 	}
 	waitNotify(t, notes, "WATCHDOG=1")
 
-	// The watcher sees the write too; Reload loads it in any case.
+	// The watcher sees the write too; Reload loads it in any case. The
+	// watcher creates the config's directory in a goroutine of its own,
+	// which may not have run yet.
+	if err := os.MkdirAll(filepath.Dir(o.ConfigPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(o.ConfigPath, []byte("not [toml\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,16 @@ func write(t *testing.T, path, src string) {
 	}
 }
 
+// replace puts src at path whole: written beside it, then renamed over it.
+func replace(t *testing.T, path, src string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), ".config.toml.new")
+	write(t, tmp, src)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWatchReloads(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -119,8 +129,10 @@ func TestWatchReloads(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(a applied) bool { return a.err == "" && len(a.routes) == 0 }},
+		// These two replace the file whole: a truncating write could be
+		// read empty in between, a valid config that would then be kept.
 		{"broken file keeps the old routes", func(t *testing.T, path string) {
-			write(t, path, "[[route]]\nmatch = \"github.com/acme/*\"\ntoken = oops\n")
+			replace(t, path, "[[route]]\nmatch = \"github.com/acme/*\"\ntoken = oops\n")
 		}, func(a applied) bool {
 			return strings.Contains(a.err, "config.toml:3: syntax") && len(a.routes) == 1 && a.routes[0].Token == "start"
 		}},
@@ -139,7 +151,7 @@ func TestWatchReloads(t *testing.T) {
 			return strings.Contains(a.err, "can be written by group or others (mode 0666)") && len(a.routes) == 1 && a.routes[0].Token == "start"
 		}},
 		{"a tie keeps the old routes", func(t *testing.T, path string) {
-			write(t, path, routeTo("x")+"[[route]]\nmatch = \"github.com/*/app\"\ntoken = \"y\"\n")
+			replace(t, path, routeTo("x")+"[[route]]\nmatch = \"github.com/*/app\"\ntoken = \"y\"\n")
 		}, func(a applied) bool {
 			return strings.Contains(a.err, "config.toml:4: route github.com/*/app (token y) ties with") && len(a.routes) == 1 && a.routes[0].Token == "start"
 		}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,12 +95,18 @@ func TestKeychainTrial(t *testing.T) {
 	var reads atomic.Int32
 	var result atomic.Pointer[error]
 	set := func(err error) { result.Store(&err) }
-	release := make(chan struct{})
+	// The blocking read says when it runs, and is released however the
+	// test ends, so that a failure leaves no trial running for the next.
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	keychainTrial.read = func(Options) error {
 		reads.Add(1)
 		if r := *result.Load(); r != errBlock {
 			return r
 		}
+		started <- struct{}{}
 		<-release
 		return nil
 	}
@@ -125,9 +132,18 @@ func TestKeychainTrial(t *testing.T) {
 
 	keychainTrialWait = time.Millisecond
 	set(errBlock)
-	check("a dialog asks", true, 4)
+	// The trial read runs in a goroutine of its own, which is not waited
+	// for past keychainTrialWait: it may not have started yet.
+	if locked, err := KeychainLocked(opts); err != nil || !locked {
+		t.Fatalf("a dialog asks: KeychainLocked = %v, %v; want locked", locked, err)
+	}
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a dialog asks: the trial read never ran")
+	}
 	check("while the dialog asks", true, 4)
-	close(release)
+	unblock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		keychainTrial.Lock()
