@@ -137,8 +137,8 @@ func (r *report) write(w io.Writer) {
 		"- A request that is whole in the agent's first read, from a client that has closed its sending side (the helper), is "+
 		"answered with plain reads and writes on the descriptor, which never enters the runtime's poller; any other connection "+
 		"goes to the poller and is read with deadlines.\n"+
-		"- Persistent rows pay, per request, a read, the audit line (one stat of its name, one write: about 2 µs, "+
-		"`BenchmarkWrite` in daemon/audit) and the answer; the Go floor server's persistent row pays a read and a write. "+
+		"- Persistent rows pay, per request, a read, the audit line (one stat of its name and one write, "+
+		"which `BenchmarkWrite` in daemon/audit measures) and the answer; the Go floor server's persistent row pays a read and a write. "+
 		"Every hand-out writes its own line before its answer: one write shared by the lines of concurrent requests was "+
 		"tried and cost as much CPU as it saved, on one P.\n"+
 		"- The agent keeps the goroutines and buffers that served connections for the next ones (up to 16), so a one-shot "+
