@@ -59,6 +59,27 @@ func Origin() (string, error) {
 	return client.HTTPSRemote(strings.TrimSpace(string(out))), nil
 }
 
+// ForeignOrigin returns the host of the current checkout's origin remote
+// when none of hosts (a token's allowlist) is it. gh run in the checkout
+// talks to that host, and sends it GH_ENTERPRISE_TOKEN when that is set.
+// ok is false outside a checkout, and for an origin on one of hosts.
+func ForeignOrigin(hosts []string) (host string, ok bool) {
+	url, err := Origin()
+	if err != nil {
+		return "", false
+	}
+	cred, err := client.ParseRemote(url)
+	if err != nil {
+		return "", false
+	}
+	for _, h := range hosts {
+		if strings.EqualFold(h, cred.Host) {
+			return "", false
+		}
+	}
+	return cred.Host, true
+}
+
 // Request builds the token request: by name, by URL, or by the current
 // repository's origin remote.
 func Request(url, name string) (*client.Request, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/keyfob/keyfob/client"
@@ -63,9 +64,25 @@ func cmdExec(e *env, args []string) error {
 	}
 	printWarnings(e, resp)
 	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
+	if url != "" || *name != "" {
+		warnForeignOrigin(e, resp.Token, ghenv.Hosts(&client.Request{}, resp.Token, list))
+	}
 	hosts := config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"))
 	env := ghenv.TokenEnv(os.Environ(), req, resp, list, hosts.IsEnterprise)
 	return exited(ghenv.RunEnv(argv, e.stdin, e.stdout, e.stderr, env))
+}
+
+// warnForeignOrigin warns when a token given to a command for another
+// repository than the checkout's carries the Enterprise variables, and
+// the checkout's origin is on a host outside the token's allowlist: gh
+// run here would send the token to that host.
+func warnForeignOrigin(e *env, token string, allowed []string) {
+	if !ghenv.Enterprise(allowed) {
+		return
+	}
+	if host, ok := ghenv.ForeignOrigin(allowed); ok {
+		fmt.Fprintf(e.stderr, "keyfob: warning: this checkout's origin is on %s, which token %s does not allow; gh run here may send the token there (run it outside this checkout, or with -R HOST/OWNER/REPO)\n", host, token)
+	}
 }
 
 // execRequest is ghenv.Request, with what to do when there is no origin.
