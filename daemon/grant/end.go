@@ -107,8 +107,8 @@ func (m *Manager) loop() {
 
 // Tick ends the grants whose time is up and refreshes the token files that
 // are due, by the Config clock. It returns how long until the next thing is
-// due. The manager's own goroutine calls it; tests with a fake clock call
-// it too.
+// due. The manager's own goroutine calls it on time.Now; on a clock of
+// the caller's (Config.Now), only the caller does.
 func (m *Manager) Tick() time.Duration {
 	now := m.now()
 	var expired, due []*grant

@@ -59,7 +59,9 @@ type Config struct {
 	// (agent.Answer).
 	Agent *agent.Agent
 	Log   *zap.Logger
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. A manager on a clock of its
+	// caller's has no goroutine of its own, since a real timer cannot
+	// follow that clock: the caller calls Tick.
 	Now func() time.Time
 	// Dir holds the sockets and files of grants that name no path (a
 	// directory per grant) and the records that let the next agent remove
@@ -116,10 +118,11 @@ type grant struct {
 }
 
 // New returns a manager and starts the goroutine that ends grants at their
-// expiry and refreshes token files. It first removes the sockets and files
+// expiry and refreshes token files (on time.Now; see Config.Now). It first removes the sockets and files
 // that an agent which did not stop cleanly left in cfg.Dir.
 func New(cfg Config) *Manager {
-	if cfg.Now == nil {
+	ownClock := cfg.Now == nil
+	if ownClock {
 		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
@@ -129,7 +132,11 @@ func New(cfg Config) *Manager {
 		self: peercred.Cred{UID: os.Getuid(), PID: os.Getpid()},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{})}
 	m.removeLeftovers()
-	go m.loop()
+	if ownClock {
+		go m.loop()
+	} else {
+		close(m.loopDone)
+	}
 	return m
 }
 
