@@ -106,6 +106,12 @@ func Hosts(req *client.Request, token string, list func() (*client.Response, err
 	if req.Cred != nil {
 		return []string{req.Cred.Host}
 	}
+	return AllowedHosts(token, list)
+}
+
+// AllowedHosts returns the allowlist that list's inventory gives token
+// (none when list fails).
+func AllowedHosts(token string, list func() (*client.Response, error)) []string {
 	l, err := list()
 	if err != nil {
 		return nil

@@ -65,7 +65,7 @@ func cmdExec(e *env, args []string) error {
 	printWarnings(e, resp)
 	list := func() (*client.Response, error) { return call(&client.Request{Op: client.OpList}) }
 	if url != "" || *name != "" {
-		warnForeignOrigin(e, resp.Token, ghenv.Hosts(&client.Request{}, resp.Token, list))
+		warnForeignOrigin(e, resp.Token, ghenv.AllowedHosts(resp.Token, list))
 	}
 	hosts := config.GitHubHosts(client.ConfigPath(), os.Getenv("KEYFOB_GITHUB_API"), os.Getenv("KEYFOB_GITHUB_URL"))
 	env := ghenv.TokenEnv(os.Environ(), req, resp, list, hosts.IsEnterprise)
